@@ -1,0 +1,24 @@
+"""Default settings of the Alyx plugin, registered with confapp.
+
+A project's ``user_settings.py`` (priority 0) overrides any of these.
+Keep the ``ALYX_PLUGIN_`` prefix: users of the 1.x plugin already set the
+first three names.
+"""
+
+SETTINGS_PRIORITY = 100
+
+#: The Alyx server, as a user types it (with or without a trailing slash or ``/api``).
+ALYX_PLUGIN_ADDRESS = ""
+#: The Alyx user name; empty means the PyBpod logged-in user's name.
+ALYX_PLUGIN_USERNAME = ""
+#: Deprecated: a clear-text password. Prefer a saved token or the system keyring.
+ALYX_PLUGIN_PASSWORD = ""
+
+#: Seconds to wait for a connection to the server.
+ALYX_PLUGIN_CONNECT_TIMEOUT = 5.0
+#: Seconds to wait for the server to answer once connected.
+ALYX_PLUGIN_READ_TIMEOUT = 60.0
+#: How many times an idempotent request is retried on a connection error or a 429/502/503/504.
+ALYX_PLUGIN_RETRIES = 3
+#: Where saved tokens are kept (a JSON file readable by its owner only).
+ALYX_PLUGIN_TOKEN_FILE = "~/.pybpod_alyx/tokens.json"
