@@ -1,0 +1,39 @@
+"""A small, strict client for the Alyx REST API (requests only: no Qt, no PyBpod).
+
+>>> from pybpod_alyx_module.alyx import AlyxClient
+>>> alyx = AlyxClient("https://alyx.example.org", username="alice", password="…")  # doctest: +SKIP
+>>> alyx.login()                                                                  # doctest: +SKIP
+"""
+
+from .client import DEFAULT_TIMEOUT, AlyxClient
+from .errors import (
+    AlyxError,
+    BadCredentialsError,
+    BadResponseError,
+    InvalidTokenError,
+    NotFoundError,
+    NotLoggedInError,
+    PermissionDeniedError,
+    RequestRejectedError,
+    ServerError,
+    ServerTimeoutError,
+    ServerUnreachableError,
+)
+from .token_store import TokenStore
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "AlyxClient",
+    "AlyxError",
+    "BadCredentialsError",
+    "BadResponseError",
+    "InvalidTokenError",
+    "NotFoundError",
+    "NotLoggedInError",
+    "PermissionDeniedError",
+    "RequestRejectedError",
+    "ServerError",
+    "ServerTimeoutError",
+    "ServerUnreachableError",
+    "TokenStore",
+]

@@ -1,0 +1,52 @@
+"""What a user types as an Alyx address, and where the REST API may live under it.
+
+Users write ``https://alyx.example.org/``, ``alyx.example.org``,
+``http://localhost:8000/api`` … The cortex-lab Alyx serves its API at the host
+root; alyx-local serves it under ``/api``. :func:`candidate_roots` lists where
+to look, most likely first; the client probes them (see ``AlyxClient.api_root``).
+"""
+
+from __future__ import annotations
+
+from typing import List
+from urllib.parse import urlsplit, urlunsplit
+
+from .errors import AlyxError
+
+
+def normalize_address(address: str) -> str:
+    """The address without spaces or trailing slashes, with a scheme (``https`` if none).
+
+    Examples
+    --------
+    >>> normalize_address(" https://alyx.example.org/ ")
+    'https://alyx.example.org'
+    >>> normalize_address("localhost:8000/api/")
+    'https://localhost:8000/api'
+    """
+    text = (address or "").strip()
+    if not text:
+        raise AlyxError("No Alyx address given: type the server's address, e.g. https://alyx.example.org")
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise AlyxError(f"'{address}' is not a web address (expected http://… or https://…)")
+    if parts.query or parts.fragment:
+        raise AlyxError(f"'{address}' should be the server's address only, without '?' or '#' parts")
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+
+
+def candidate_roots(address: str) -> List[str]:
+    """Possible API roots for a normalized address, most likely first.
+
+    Examples
+    --------
+    >>> candidate_roots("https://alyx.example.org")
+    ['https://alyx.example.org', 'https://alyx.example.org/api']
+    >>> candidate_roots("http://localhost:8000/api")
+    ['http://localhost:8000/api', 'http://localhost:8000']
+    """
+    if address.endswith("/api"):
+        return [address, address[: -len("/api")]]
+    return [address, address + "/api"]

@@ -1,0 +1,351 @@
+"""The Alyx REST client: Alyx knowledge on top of a ``requests`` session.
+
+What this layer knows and the HTTP layer does not: where the API lives under
+the address a user typed, how to get and reuse a token, how to walk paginated
+lists, and how to say in plain words what went wrong. It imports neither Qt
+nor PyBpod, so the command line, the GUI and the tests all share it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, Iterator, List, Optional
+
+import requests
+
+from . import errors
+from .address import candidate_roots, normalize_address
+from .pagination import iterate_items
+from .responses import is_invalid_token, json_body, raise_for_status, server_detail
+from .token_store import TokenStore
+from .transport import Timeout, new_session, split_timeout
+
+logger = logging.getLogger(__name__)
+
+#: Seconds to wait for a connection, and for an answer once connected.
+DEFAULT_TIMEOUT = (5.0, 60.0)
+
+
+class AlyxClient:
+    """A logged-in conversation with one Alyx server.
+
+    Parameters
+    ----------
+    address
+        The server as a user types it: with or without a scheme (``https`` is
+        assumed), a trailing slash or the ``/api`` root. The client finds the
+        API root itself, for the cortex-lab layout (API at the host root) and
+        alyx-local's (under ``/api``).
+    username, password
+        Credentials for :meth:`login`. The password is kept in memory only, to
+        log in again when the server says the token expired; it is never
+        logged, saved or shown in a message.
+    token
+        A token from an earlier login; with it no password is needed.
+    timeout
+        Seconds, ``(connect, read)`` or one number for both, applied to every request.
+    retries
+        Extra attempts after a connection failure, or after a 429/502/503/504
+        answer to an idempotent request.
+    token_store
+        Where to find a saved token when none is given, and where :meth:`login`
+        saves the new one.
+
+    Examples
+    --------
+    >>> alyx = AlyxClient("https://alyx.example.org/", username="alice", password="…")  # doctest: +SKIP
+    >>> alyx.login()                                                   # doctest: +SKIP
+    >>> [s["nickname"] for s in alyx.subjects(responsible_user="alice", alive=True)]  # doctest: +SKIP
+    ['SW_001', 'SW_002', …]
+    >>> alyx.subject("c7bd79c9-5ce2-4c6b-b9fb-9fb38b4f6cde")["weighings"]  # doctest: +SKIP
+    [{'date_time': '2026-11-02T09:30:00Z', 'weight': 21.4, …}]
+    """
+
+    def __init__(
+        self,
+        address: str,
+        username: Optional[str] = None,
+        password: Optional[str] = None,
+        token: Optional[str] = None,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        retries: int = 3,
+        token_store: Optional[TokenStore] = None,
+    ) -> None:
+        self.address = normalize_address(address)
+        self.username = username or None
+        self._password = password or None
+        self.token = token or None
+        self.timeout = split_timeout(timeout)
+        self.token_store = token_store
+        self.session = new_session(retries)
+        self._api_root: Optional[str] = None
+
+    def __repr__(self) -> str:
+        state = "with token" if self.token else "not logged in"
+        return f"<AlyxClient {self.username or '(no user)'}@{self.address} {state}>"
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.session.close()
+
+    def __enter__(self) -> AlyxClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- where the API is --------------------------------------------------------
+
+    @property
+    def api_root(self) -> str:
+        """The URL under which the REST endpoints live, found on first use.
+
+        Each candidate root is asked for ``auth-token`` with a GET: an Alyx
+        answers "method not allowed" (405) there, any other site 404.
+        """
+        if self._api_root is None:
+            tried = []
+            for root in candidate_roots(self.address):
+                response = self._send("GET", root + "/auth-token")
+                if response.status_code == 405 or _is_json(response):
+                    self._api_root = root
+                    break
+                tried.append(f"{root}/auth-token (HTTP {response.status_code})")
+            else:
+                raise errors.NotFoundError(
+                    f"No Alyx server found at {self.address}: tried {', '.join(tried)}",
+                    url=self.address,
+                )
+        return self._api_root
+
+    def url(self, path: str) -> str:
+        """The absolute URL of an endpoint path such as ``'subjects'`` or ``'/users'``."""
+        if path.startswith(("http://", "https://")):
+            return path
+        return f"{self.api_root}/{path.lstrip('/')}"
+
+    # -- logging in --------------------------------------------------------------
+
+    def login(self) -> str:
+        """Exchange the user name and password for a token, and return it.
+
+        The token is saved in the token store, if there is one.
+
+        Raises
+        ------
+        BadCredentialsError
+            The server refused the user name or the password.
+        ServerUnreachableError
+            The server could not be reached within the timeout.
+        """
+        if not self.username or not self._password:
+            raise errors.NotLoggedInError(
+                f"To log in to {self.address}, give a user name and a password"
+            )
+        response = self._send(
+            "POST",
+            self.url("auth-token"),
+            data={"username": self.username, "password": self._password},
+        )
+        if response.status_code == 400:
+            detail = server_detail(response)
+            raise errors.BadCredentialsError(
+                f"Alyx at {self.address} refused the user name '{self.username}' or its password"
+                + (f" ({detail})" if detail else ""),
+                url=response.url,
+                status=400,
+                detail=detail,
+            )
+        raise_for_status(response)
+        body = json_body(response)
+        if not isinstance(body, dict) or not isinstance(body.get("token"), str):
+            raise errors.BadResponseError(
+                f"{response.url} answered a login without a token", url=response.url
+            )
+        self.token = body["token"]
+        if self.token_store is not None:
+            self.token_store.save(self.api_root, self.username, self.token)
+        logger.info("Logged in to %s as %s", self.api_root, self.username)
+        return self.token
+
+    def logout(self) -> None:
+        """Forget the token here and in the token store (the password too)."""
+        if self.token_store is not None and self.username:
+            self.token_store.forget(self.api_root, self.username)
+        self.token = None
+        self._password = None
+
+    @property
+    def is_logged_in(self) -> bool:
+        """True once the client holds a token (it may still have expired on the server)."""
+        return self.token is not None
+
+    # -- requests ----------------------------------------------------------------
+
+    def get(self, path: str, **params: Any) -> Any:
+        """GET an endpoint and return its JSON.
+
+        Examples
+        --------
+        >>> alyx.get("subjects", nickname="SW_001", lab="cortexlab")["count"]  # doctest: +SKIP
+        1
+        """
+        return self._call("GET", path, params=_query(params))
+
+    def list(self, path: str, **filters: Any) -> Iterator[dict]:
+        """Iterate over every item of a list endpoint, following all its pages.
+
+        ``filters`` become query parameters (``True``/``False`` as Alyx spells
+        them, ``None`` dropped); ``limit`` sets the page size. Beware: Alyx
+        silently ignores a filter it does not know.
+
+        Examples
+        --------
+        >>> sum(1 for _ in alyx.list("subjects", alive=True))  # doctest: +SKIP
+        1242
+        """
+        return iterate_items(
+            lambda url, params: self._call("GET", url, params=params),
+            self.url(path),
+            _query(filters),
+        )
+
+    def post(self, path: str, data: Dict[str, Any]) -> Any:
+        """POST a JSON body (create a record) and return the server's JSON. Never retried."""
+        return self._call("POST", path, json=data)
+
+    def patch(self, path: str, data: Dict[str, Any]) -> Any:
+        """PATCH a JSON body (change some fields of a record) and return the server's JSON."""
+        return self._call("PATCH", path, json=data)
+
+    # -- Alyx records ------------------------------------------------------------
+
+    def subjects(self, **filters: Any) -> Iterator[dict]:
+        """Every subject matching ``filters`` (``responsible_user``, ``alive``, ``lab``, ``project``, …)."""
+        return self.list("subjects", **filters)
+
+    def subject(self, subject_id: str) -> dict:
+        """The full record of one subject, weighings and water administrations included.
+
+        Subjects are looked up by their Alyx ``id``: a nickname is unique only
+        within a lab, and the two server layouts spell detail URLs differently
+        (``nickname`` or ``lab__nickname``), so the list entry's own ``url`` is
+        followed.
+
+        Raises
+        ------
+        NotFoundError
+            No subject has this id.
+        """
+        matches = [s for s in self.list("subjects", id=subject_id) if s.get("id") == subject_id]
+        if not matches:
+            raise errors.NotFoundError(
+                f"No subject with id {subject_id} on {self.address}", url=self.url("subjects")
+            )
+        entry = matches[0]
+        detail = self.get(entry["url"]) if entry.get("url") else entry
+        if not isinstance(detail, dict):
+            raise errors.BadResponseError(f"{entry.get('url')} did not answer a subject record")
+        return detail
+
+    def users(self, **filters: Any) -> List[dict]:
+        """Every Alyx user (``username``, ``email``, ``lab``, …)."""
+        return list(self.list("users", **filters))
+
+    def projects(self, **filters: Any) -> List[dict]:
+        """Every Alyx project (``name``, ``users``, …)."""
+        return list(self.list("projects", **filters))
+
+    # -- plumbing ----------------------------------------------------------------
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """An authenticated request: log in first if needed, and once again if the token expired."""
+        url = self.url(path)
+        self._ensure_token()
+        response = self._send(method, url, auth=True, **kwargs)
+        if is_invalid_token(response):
+            if not self._password:
+                self._drop_saved_token()
+                raise_for_status(response)
+            logger.info("The token for %s expired; logging in again", self.username)
+            self.login()
+            response = self._send(method, url, auth=True, **kwargs)
+        raise_for_status(response)
+        return json_body(response)
+
+    def _ensure_token(self) -> None:
+        if self.token:
+            return
+        if self.token_store is not None and self.username:
+            self.token = self.token_store.get(self.api_root, self.username)
+            if self.token:
+                return
+        if self._password:
+            self.login()
+            return
+        raise errors.NotLoggedInError(
+            f"Not logged in to {self.address}: give a password, or log in once to save a token"
+        )
+
+    def _drop_saved_token(self) -> None:
+        if self.token_store is not None and self.username:
+            self.token_store.forget(self.api_root, self.username)
+        self.token = None
+
+    def _send(self, method: str, url: str, auth: bool = False, **kwargs: Any) -> requests.Response:
+        """One HTTP exchange (with the session's retries); network failures become AlyxErrors."""
+        headers = {"Authorization": f"Token {self.token}"} if auth and self.token else None
+        where = f"{method} {_without_query(url)}"
+        try:
+            return self.session.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
+        except requests.exceptions.SSLError as exc:
+            raise errors.ServerUnreachableError(
+                f"Could not verify the TLS certificate of {self.address} ({where}): {_reason(exc)}",
+                url=url,
+            ) from None
+        except requests.exceptions.Timeout:
+            raise errors.ServerTimeoutError(
+                f"The Alyx server at {self.address} did not answer within "
+                f"{self.timeout[1]:g} s ({where})",
+                url=url,
+            ) from None
+        except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+            raise errors.ServerUnreachableError(
+                f"Could not reach the Alyx server at {self.address} ({where}): {_reason(exc)}",
+                url=url,
+            ) from None
+        except requests.exceptions.RequestException as exc:
+            raise errors.AlyxError(f"{where} failed: {_reason(exc)}", url=url) from None
+
+
+def _query(params: Dict[str, Any]) -> Dict[str, Any]:
+    """Query parameters as Alyx reads them: booleans as ``True``/``False``, ``None`` dropped."""
+    return {
+        key: (str(value) if isinstance(value, bool) else value)
+        for key, value in params.items()
+        if value is not None
+    }
+
+
+def _is_json(response: requests.Response) -> bool:
+    return response.ok and "json" in response.headers.get("Content-Type", "")
+
+
+def _without_query(url: str) -> str:
+    return url.split("?", 1)[0]
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost cause of a requests/urllib3 error, without the connection-pool noise.
+
+    ``HTTPConnection(host='h', port=1): Failed to establish a new connection:
+    [Errno 111] Connection refused`` becomes ``[Errno 111] Connection refused``.
+    """
+    while True:
+        inner = getattr(exc, "reason", None)
+        if not isinstance(inner, BaseException) and exc.args and isinstance(exc.args[0], BaseException):
+            inner = exc.args[0]
+        if not isinstance(inner, BaseException):
+            break
+        exc = inner
+    return str(exc).rsplit(": ", 1)[-1] if "): " in str(exc) else str(exc)

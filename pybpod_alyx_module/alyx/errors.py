@@ -1,0 +1,89 @@
+"""Exceptions raised by the Alyx client.
+
+One base, :class:`AlyxError`, so that a caller (the GUI's status label, the
+command line's exit code) can catch everything the server or the network can
+do wrong, and subclasses for the cases a lab user acts on differently: a wrong
+password, a server that cannot be reached, a token that expired, a subject
+that does not exist.
+
+Every message is written for a person at a rig: it names the address, the
+HTTP status and Alyx's own ``detail`` where there is one. No message ever
+contains a password or a token.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+
+class AlyxError(Exception):
+    """Base of every error raised by :mod:`pybpod_alyx_module.alyx`.
+
+    Parameters
+    ----------
+    message
+        What happened, in words a lab user understands.
+    url
+        The address that was requested, if any.
+    status
+        The HTTP status the server answered, if it answered.
+    detail
+        Alyx's own explanation (its ``detail`` or field messages), if any.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: Optional[str] = None,
+        status: Optional[int] = None,
+        detail: Optional[str] = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.url = url
+        self.status = status
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class BadCredentialsError(AlyxError):
+    """The server refused the user name and password."""
+
+
+class ServerUnreachableError(AlyxError):
+    """No answer: wrong address, server down, network cut or connection reset."""
+
+
+class ServerTimeoutError(ServerUnreachableError):
+    """The server did not answer within the configured timeout."""
+
+
+class InvalidTokenError(AlyxError):
+    """The token was refused (expired or revoked) and no password is at hand to log in again."""
+
+
+class NotLoggedInError(AlyxError):
+    """A request needs a token, and the client has neither a token nor a password."""
+
+
+class PermissionDeniedError(AlyxError):
+    """The user is logged in but may not do this (HTTP 403 other than an invalid token)."""
+
+
+class NotFoundError(AlyxError):
+    """The requested endpoint or record does not exist (HTTP 404)."""
+
+
+class RequestRejectedError(AlyxError):
+    """The server refused the request's content (HTTP 400 and other 4xx), e.g. an unknown user."""
+
+
+class ServerError(AlyxError):
+    """The server failed (HTTP 5xx), or kept answering 429 after the retries."""
+
+
+class BadResponseError(AlyxError):
+    """The server answered something that is not Alyx JSON of the expected shape."""

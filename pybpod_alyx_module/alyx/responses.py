@@ -1,0 +1,90 @@
+"""Turning HTTP answers into Python values or into :class:`AlyxError` subclasses.
+
+Alyx (Django REST framework) explains refusals as JSON: ``{"detail": "..."}``
+or field messages ``{"users": ["Object with username=nobody does not exist."]}``.
+A proxy in front of it may answer an HTML page instead. Both become a short
+sentence for the user.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Optional
+
+import requests
+
+from . import errors
+
+#: Alyx's words when a token is missing, expired or revoked (always HTTP 403, never 401).
+INVALID_TOKEN_DETAILS = ("Invalid token.", "Authentication credentials were not provided.")
+
+_TITLE = re.compile(r"<title>(.*?)</title>", re.I | re.S)
+
+
+def server_detail(response: requests.Response) -> Optional[str]:
+    """Alyx's explanation of an answer, flattened to one line, or ``None``."""
+    try:
+        body = response.json()
+    except ValueError:
+        match = _TITLE.search(response.text or "")
+        return " ".join(match.group(1).split()) if match else None
+    if isinstance(body, dict):
+        if "detail" in body:
+            return str(body["detail"])
+        return "; ".join(f"{key}: {_join(value)}" for key, value in body.items()) or None
+    if isinstance(body, list):
+        return _join(body) or None
+    return str(body)
+
+
+def _join(value: Any) -> str:
+    return " ".join(str(item) for item in value) if isinstance(value, list) else str(value)
+
+
+def is_invalid_token(response: requests.Response) -> bool:
+    """True for Alyx's 403 that means "log in again" rather than "not allowed"."""
+    return response.status_code in (401, 403) and server_detail(response) in INVALID_TOKEN_DETAILS
+
+
+def raise_for_status(response: requests.Response) -> None:
+    """Raise the :class:`AlyxError` subclass that matches a non-2xx answer."""
+    status = response.status_code
+    if status < 400:
+        return
+    detail = server_detail(response)
+    where = f"{response.request.method} {response.url}"
+    said = f": {detail}" if detail else ""
+    kwargs = {"url": response.url, "status": status, "detail": detail}
+    if is_invalid_token(response):
+        raise errors.InvalidTokenError(
+            f"Alyx refused the saved login (HTTP {status}{said}); log in again with your password",
+            **kwargs,
+        )
+    if status in (401, 403):
+        raise errors.PermissionDeniedError(f"Not allowed: {where} answered HTTP {status}{said}", **kwargs)
+    if status == 404:
+        raise errors.NotFoundError(f"Not found on the Alyx server: {where} (HTTP 404){said}", **kwargs)
+    if status == 429:
+        wait = response.headers.get("Retry-After")
+        hint = f"; it asks to wait {wait} s" if wait else ""
+        raise errors.ServerError(f"The Alyx server is busy (HTTP 429) at {where}{hint}", **kwargs)
+    if status >= 500:
+        raise errors.ServerError(f"The Alyx server failed (HTTP {status}) on {where}{said}", **kwargs)
+    raise errors.RequestRejectedError(f"The Alyx server refused {where} (HTTP {status}){said}", **kwargs)
+
+
+def json_body(response: requests.Response) -> Any:
+    """The JSON of a 2xx answer (``None`` for an empty one); anything else is a BadResponseError."""
+    if response.status_code == 204 or not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        kind = response.headers.get("Content-Type", "unknown content")
+        start = " ".join(response.text[:80].split())
+        raise errors.BadResponseError(
+            f"{response.url} did not answer Alyx JSON (HTTP {response.status_code}, {kind}): "
+            f"'{start}…' — is this the address of an Alyx server?",
+            url=response.url,
+            status=response.status_code,
+        ) from None

@@ -1,0 +1,85 @@
+"""Alyx tokens saved on disk, so that a password is typed once, not kept.
+
+A token is as good as a password for its server: the file is created readable
+and writable by its owner only (``0600``, in a ``0700`` folder), replaced
+atomically so that a crash never leaves half a file, and tightened again if
+someone loosened its permissions. Passwords are never written here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import stat
+import tempfile
+from pathlib import Path
+from typing import Dict, Optional, Union
+
+logger = logging.getLogger(__name__)
+
+
+class TokenStore:
+    """Tokens keyed by API root and user name, in one JSON file.
+
+    Parameters
+    ----------
+    path
+        The file, e.g. ``~/.pybpod_alyx/tokens.json`` (``~`` is expanded).
+
+    Examples
+    --------
+    >>> store = TokenStore(tmp_path / "tokens.json")          # doctest: +SKIP
+    >>> store.save("https://alyx.example.org", "alice", "0123abcd")  # doctest: +SKIP
+    >>> store.get("https://alyx.example.org", "alice")         # doctest: +SKIP
+    '0123abcd'
+    """
+
+    def __init__(self, path: Union[str, Path]) -> None:
+        self.path = Path(os.path.expanduser(str(path)))
+
+    def get(self, root: str, username: str) -> Optional[str]:
+        """The saved token of ``username`` on ``root``, or ``None``."""
+        return self._read().get(root, {}).get(username)
+
+    def save(self, root: str, username: str, token: str) -> None:
+        """Save (or replace) the token of ``username`` on ``root``."""
+        tokens = self._read()
+        tokens.setdefault(root, {})[username] = token
+        self._write(tokens)
+
+    def forget(self, root: str, username: str) -> bool:
+        """Remove a saved token; True if there was one."""
+        tokens = self._read()
+        if tokens.get(root, {}).pop(username, None) is None:
+            return False
+        if not tokens[root]:
+            del tokens[root]
+        self._write(tokens)
+        return True
+
+    def _read(self) -> Dict[str, Dict[str, str]]:
+        try:
+            mode = self.path.stat().st_mode
+        except FileNotFoundError:
+            return {}
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            logger.warning("%s was readable by others; restricting it to its owner", self.path)
+            os.chmod(self.path, 0o600)
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except ValueError:
+            logger.warning("%s is not valid JSON; ignoring the saved tokens in it", self.path)
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _write(self, tokens: Dict[str, Dict[str, str]]) -> None:
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tokens-", dir=self.path.parent)  # created 0600
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(tokens, handle, indent=1, sort_keys=True)
+            os.replace(tmp, self.path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
