@@ -8,7 +8,6 @@ to look, most likely first; the client probes them (see ``AlyxClient.api_root``)
 
 from __future__ import annotations
 
-from typing import List
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import AlyxError
@@ -26,18 +25,27 @@ def normalize_address(address: str) -> str:
     """
     text = (address or "").strip()
     if not text:
-        raise AlyxError("No Alyx address given: type the server's address, e.g. https://alyx.example.org")
+        raise AlyxError(
+            "No Alyx address given: type the server's address, e.g. https://alyx.example.org"
+        )
     if "://" not in text:
         text = "https://" + text
     parts = urlsplit(text)
+    if parts.username or parts.password:
+        raise AlyxError(
+            "The Alyx address must not contain a user name or password: "
+            "give them in the User and Password fields"
+        )
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise AlyxError(f"'{address}' is not a web address (expected http://… or https://…)")
     if parts.query or parts.fragment:
-        raise AlyxError(f"'{address}' should be the server's address only, without '?' or '#' parts")
+        raise AlyxError(
+            f"'{address}' should be the server's address only, without '?' or '#' parts"
+        )
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
-def candidate_roots(address: str) -> List[str]:
+def candidate_roots(address: str) -> list[str]:
     """Possible API roots for a normalized address, most likely first.
 
     Examples

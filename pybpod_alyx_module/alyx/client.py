@@ -8,10 +8,13 @@ nor PyBpod, so the command line, the GUI and the tests all share it.
 
 from __future__ import annotations
 
+import builtins
 import logging
-from typing import Any, Dict, Iterator, List, Optional
+from collections.abc import Iterator
+from typing import Any
 
 import requests
+from urllib3 import exceptions as urllib3_exceptions
 
 from . import errors
 from .address import candidate_roots, normalize_address
@@ -64,12 +67,12 @@ class AlyxClient:
     def __init__(
         self,
         address: str,
-        username: Optional[str] = None,
-        password: Optional[str] = None,
-        token: Optional[str] = None,
+        username: str | None = None,
+        password: str | None = None,
+        token: str | None = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
         retries: int = 3,
-        token_store: Optional[TokenStore] = None,
+        token_store: TokenStore | None = None,
     ) -> None:
         self.address = normalize_address(address)
         self.username = username or None
@@ -78,7 +81,7 @@ class AlyxClient:
         self.timeout = split_timeout(timeout)
         self.token_store = token_store
         self.session = new_session(retries)
-        self._api_root: Optional[str] = None
+        self._api_root: str | None = None
 
     def __repr__(self) -> str:
         state = "with token" if self.token else "not logged in"
@@ -110,6 +113,8 @@ class AlyxClient:
                 if response.status_code == 405 or _is_json(response):
                     self._api_root = root
                     break
+                if response.status_code >= 500:
+                    raise_for_status(response)
                 tried.append(f"{root}/auth-token (HTTP {response.status_code})")
             else:
                 raise errors.NotFoundError(
@@ -210,11 +215,11 @@ class AlyxClient:
             _query(filters),
         )
 
-    def post(self, path: str, data: Dict[str, Any]) -> Any:
+    def post(self, path: str, data: dict[str, Any]) -> Any:
         """POST a JSON body (create a record) and return the server's JSON. Never retried."""
         return self._call("POST", path, json=data)
 
-    def patch(self, path: str, data: Dict[str, Any]) -> Any:
+    def patch(self, path: str, data: dict[str, Any]) -> Any:
         """PATCH a JSON body (change some fields of a record) and return the server's JSON."""
         return self._call("PATCH", path, json=data)
 
@@ -248,11 +253,11 @@ class AlyxClient:
             raise errors.BadResponseError(f"{entry.get('url')} did not answer a subject record")
         return detail
 
-    def users(self, **filters: Any) -> List[dict]:
+    def users(self, **filters: Any) -> builtins.list[dict]:
         """Every Alyx user (``username``, ``email``, ``lab``, …)."""
         return list(self.list("users", **filters))
 
-    def projects(self, **filters: Any) -> List[dict]:
+    def projects(self, **filters: Any) -> builtins.list[dict]:
         """Every Alyx project (``name``, ``users``, …)."""
         return list(self.list("projects", **filters))
 
@@ -297,28 +302,45 @@ class AlyxClient:
         headers = {"Authorization": f"Token {self.token}"} if auth and self.token else None
         where = f"{method} {_without_query(url)}"
         try:
-            return self.session.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
-        except requests.exceptions.SSLError as exc:
-            raise errors.ServerUnreachableError(
-                f"Could not verify the TLS certificate of {self.address} ({where}): {_reason(exc)}",
-                url=url,
-            ) from None
-        except requests.exceptions.Timeout:
-            raise errors.ServerTimeoutError(
-                f"The Alyx server at {self.address} did not answer within "
-                f"{self.timeout[1]:g} s ({where})",
-                url=url,
-            ) from None
-        except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            raise errors.ServerUnreachableError(
-                f"Could not reach the Alyx server at {self.address} ({where}): {_reason(exc)}",
-                url=url,
-            ) from None
+            return self.session.request(
+                method, url, headers=headers, timeout=self.timeout, **kwargs
+            )
         except requests.exceptions.RequestException as exc:
-            raise errors.AlyxError(f"{where} failed: {_reason(exc)}", url=url) from None
+            raise self._network_error(exc, where, url) from None
+
+    def _network_error(self, exc: Exception, where: str, url: str) -> errors.AlyxError:
+        """The AlyxError for a request that got no usable answer.
+
+        urllib3 hides the cause once retries are spent (a read timeout surfaces as
+        requests' ``ConnectionError``), so the innermost cause decides.
+        """
+        cause = _root_cause(exc)
+        reason = _short(cause)
+        if isinstance(exc, requests.exceptions.SSLError):
+            return errors.ServerUnreachableError(
+                f"Could not verify the TLS certificate of {self.address} ({where}): {reason}",
+                url=url,
+            )
+        timed_out = isinstance(cause, (urllib3_exceptions.TimeoutError, TimeoutError))
+        # urllib3's NewConnectionError (refused, unknown host) derives from its ConnectTimeoutError.
+        if timed_out and not isinstance(cause, urllib3_exceptions.NewConnectionError):
+            connecting = isinstance(cause, urllib3_exceptions.ConnectTimeoutError)
+            seconds = self.timeout[0] if connecting else self.timeout[1]
+            stage = "accept a connection" if connecting else "answer"
+            return errors.ServerTimeoutError(
+                f"The Alyx server at {self.address} did not {stage} within {seconds:g} s ({where})",
+                url=url,
+            )
+        if isinstance(
+            exc, (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError)
+        ):
+            return errors.ServerUnreachableError(
+                f"Could not reach the Alyx server at {self.address} ({where}): {reason}", url=url
+            )
+        return errors.AlyxError(f"{where} failed: {reason}", url=url)
 
 
-def _query(params: Dict[str, Any]) -> Dict[str, Any]:
+def _query(params: dict[str, Any]) -> dict[str, Any]:
     """Query parameters as Alyx reads them: booleans as ``True``/``False``, ``None`` dropped."""
     return {
         key: (str(value) if isinstance(value, bool) else value)
@@ -335,17 +357,22 @@ def _without_query(url: str) -> str:
     return url.split("?", 1)[0]
 
 
-def _reason(exc: BaseException) -> str:
-    """The innermost cause of a requests/urllib3 error, without the connection-pool noise.
+def _root_cause(exc: BaseException) -> BaseException:
+    """The innermost exception inside requests' and urllib3's wrappers."""
+    while True:
+        inner = getattr(exc, "reason", None)
+        if not isinstance(inner, BaseException):
+            inner = next((a for a in reversed(exc.args) if isinstance(a, BaseException)), None)
+        if inner is None:
+            return exc
+        exc = inner
+
+
+def _short(cause: BaseException) -> str:
+    """A cause without the connection-pool noise.
 
     ``HTTPConnection(host='h', port=1): Failed to establish a new connection:
     [Errno 111] Connection refused`` becomes ``[Errno 111] Connection refused``.
     """
-    while True:
-        inner = getattr(exc, "reason", None)
-        if not isinstance(inner, BaseException) and exc.args and isinstance(exc.args[0], BaseException):
-            inner = exc.args[0]
-        if not isinstance(inner, BaseException):
-            break
-        exc = inner
-    return str(exc).rsplit(": ", 1)[-1] if "): " in str(exc) else str(exc)
+    text = str(cause)
+    return text.rsplit(": ", 1)[-1] if "): " in text else text

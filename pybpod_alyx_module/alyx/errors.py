@@ -13,8 +13,6 @@ contains a password or a token.
 
 from __future__ import annotations
 
-from typing import Optional
-
 
 class AlyxError(Exception):
     """Base of every error raised by :mod:`pybpod_alyx_module.alyx`.
@@ -35,9 +33,9 @@ class AlyxError(Exception):
         self,
         message: str,
         *,
-        url: Optional[str] = None,
-        status: Optional[int] = None,
-        detail: Optional[str] = None,
+        url: str | None = None,
+        status: int | None = None,
+        detail: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message

@@ -7,16 +7,17 @@ answered a bare JSON list, which is still accepted.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any, Callable, Optional
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import BadResponseError
 
 #: Fetches one page: ``(url, params) -> decoded JSON``.
-PageFetcher = Callable[[str, Optional[Dict[str, Any]]], Any]
+PageFetcher = Callable[[str, Optional[dict[str, Any]]], Any]
 
 
-def iterate_items(fetch: PageFetcher, url: str, params: Dict[str, Any]) -> Iterator[dict]:
+def iterate_items(fetch: PageFetcher, url: str, params: dict[str, Any]) -> Iterator[dict]:
     """Yield every item of the list at ``url``, page after page, lazily.
 
     ``next`` links are re-rooted on the scheme and host of ``url``: behind a

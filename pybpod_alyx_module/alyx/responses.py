@@ -9,7 +9,7 @@ sentence for the user.
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import Any
 
 import requests
 
@@ -21,7 +21,7 @@ INVALID_TOKEN_DETAILS = ("Invalid token.", "Authentication credentials were not 
 _TITLE = re.compile(r"<title>(.*?)</title>", re.I | re.S)
 
 
-def server_detail(response: requests.Response) -> Optional[str]:
+def server_detail(response: requests.Response) -> str | None:
     """Alyx's explanation of an answer, flattened to one line, or ``None``."""
     try:
         body = response.json()
@@ -61,16 +61,24 @@ def raise_for_status(response: requests.Response) -> None:
             **kwargs,
         )
     if status in (401, 403):
-        raise errors.PermissionDeniedError(f"Not allowed: {where} answered HTTP {status}{said}", **kwargs)
+        raise errors.PermissionDeniedError(
+            f"Not allowed: {where} answered HTTP {status}{said}", **kwargs
+        )
     if status == 404:
-        raise errors.NotFoundError(f"Not found on the Alyx server: {where} (HTTP 404){said}", **kwargs)
+        raise errors.NotFoundError(
+            f"Not found on the Alyx server: {where} (HTTP 404){said}", **kwargs
+        )
     if status == 429:
         wait = response.headers.get("Retry-After")
         hint = f"; it asks to wait {wait} s" if wait else ""
         raise errors.ServerError(f"The Alyx server is busy (HTTP 429) at {where}{hint}", **kwargs)
     if status >= 500:
-        raise errors.ServerError(f"The Alyx server failed (HTTP {status}) on {where}{said}", **kwargs)
-    raise errors.RequestRejectedError(f"The Alyx server refused {where} (HTTP {status}){said}", **kwargs)
+        raise errors.ServerError(
+            f"The Alyx server failed (HTTP {status}) on {where}{said}", **kwargs
+        )
+    raise errors.RequestRejectedError(
+        f"The Alyx server refused {where} (HTTP {status}){said}", **kwargs
+    )
 
 
 def json_body(response: requests.Response) -> Any:

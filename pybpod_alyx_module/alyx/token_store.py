@@ -14,7 +14,6 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import Dict, Optional, Union
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +34,10 @@ class TokenStore:
     '0123abcd'
     """
 
-    def __init__(self, path: Union[str, Path]) -> None:
+    def __init__(self, path: str | Path) -> None:
         self.path = Path(os.path.expanduser(str(path)))
 
-    def get(self, root: str, username: str) -> Optional[str]:
+    def get(self, root: str, username: str) -> str | None:
         """The saved token of ``username`` on ``root``, or ``None``."""
         return self._read().get(root, {}).get(username)
 
@@ -58,7 +57,7 @@ class TokenStore:
         self._write(tokens)
         return True
 
-    def _read(self) -> Dict[str, Dict[str, str]]:
+    def _read(self) -> dict[str, dict[str, str]]:
         try:
             mode = self.path.stat().st_mode
         except FileNotFoundError:
@@ -71,9 +70,19 @@ class TokenStore:
         except ValueError:
             logger.warning("%s is not valid JSON; ignoring the saved tokens in it", self.path)
             return {}
-        return data if isinstance(data, dict) else {}
+        except OSError as exc:
+            logger.warning("Cannot read saved tokens from %s: %s", self.path, exc)
+            return {}
+        tokens = {
+            root: {user: token for user, token in users.items() if isinstance(token, str)}
+            for root, users in (data.items() if isinstance(data, dict) else ())
+            if isinstance(users, dict)
+        }
+        if tokens != data:
+            logger.warning("%s holds entries that are not tokens; ignoring them", self.path)
+        return tokens
 
-    def _write(self, tokens: Dict[str, Dict[str, str]]) -> None:
+    def _write(self, tokens: dict[str, dict[str, str]]) -> None:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".tokens-", dir=self.path.parent)  # created 0600
         try:

@@ -15,11 +15,11 @@ TLS certificates are always verified (``requests``' default is left alone).
 
 from __future__ import annotations
 
-from typing import Tuple, Union
+from typing import Union
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import MaxRetryError
+from urllib3.exceptions import InvalidHeader, MaxRetryError
 from urllib3.util.retry import Retry
 
 from pybpod_alyx_module import __version__
@@ -31,18 +31,27 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: The longest ``Retry-After`` the client agrees to wait, in seconds.
 MAX_RETRY_AFTER = 30.0
 
-Timeout = Union[float, Tuple[float, float]]
+Timeout = Union[float, tuple[float, float]]
 
 
 class BoundedRetry(Retry):
     """A urllib3 ``Retry`` that gives up at once when asked to wait too long."""
 
-    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+    def increment(
+        self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None
+    ):
         if response is not None:
             wait = self.get_retry_after(response)
             if wait is not None and wait > MAX_RETRY_AFTER:
                 raise MaxRetryError(_pool, url, None)
         return super().increment(method, url, response, error, _pool, _stacktrace)
+
+    def get_retry_after(self, response):
+        """Seconds asked by ``Retry-After``; an unreadable value counts as none (plain backoff)."""
+        try:
+            return super().get_retry_after(response)
+        except InvalidHeader:
+            return None
 
 
 def retry_policy(retries: int) -> Retry:
@@ -74,7 +83,7 @@ def new_session(retries: int) -> requests.Session:
     return session
 
 
-def split_timeout(timeout: Timeout) -> Tuple[float, float]:
+def split_timeout(timeout: Timeout) -> tuple[float, float]:
     """``(connect, read)`` seconds from one number or a pair; both must be positive."""
     connect, read = (timeout, timeout) if isinstance(timeout, (int, float)) else timeout
     if connect <= 0 or read <= 0:
