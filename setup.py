@@ -33,6 +33,7 @@ setup(
         "urllib3>=1.26",
         "confapp>=1.1.11",
     ],
+    entry_points={"console_scripts": ["pybpod-alyx = pybpod_alyx_module.cli.main:main"]},
     extras_require={
         "sync": ["pybpod-gui-api>=1.8.2"],
         "keyring": ["keyring>=23"],

@@ -11,7 +11,7 @@ from __future__ import annotations
 import builtins
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Callable
 
 import requests
 from urllib3 import exceptions as urllib3_exceptions
@@ -53,6 +53,9 @@ class AlyxClient:
     token_store
         Where to find a saved token when none is given, and where :meth:`login`
         saves the new one.
+    password_provider
+        Called once, only if a password is needed and none was given (no saved
+        token, or it expired): e.g. a keyring look-up or a prompt.
 
     Examples
     --------
@@ -73,6 +76,7 @@ class AlyxClient:
         timeout: Timeout = DEFAULT_TIMEOUT,
         retries: int = 3,
         token_store: TokenStore | None = None,
+        password_provider: Callable[[], str | None] | None = None,
     ) -> None:
         self.address = normalize_address(address)
         self.username = username or None
@@ -80,6 +84,7 @@ class AlyxClient:
         self.token = token or None
         self.timeout = split_timeout(timeout)
         self.token_store = token_store
+        self._password_provider = password_provider
         self.session = new_session(retries)
         self._api_root: str | None = None
 
@@ -143,7 +148,7 @@ class AlyxClient:
         ServerUnreachableError
             The server could not be reached within the timeout.
         """
-        if not self.username or not self._password:
+        if not self.username or not self._password_at_hand():
             raise errors.NotLoggedInError(
                 f"To log in to {self.address}, give a user name and a password"
             )
@@ -197,12 +202,18 @@ class AlyxClient:
         """
         return self._call("GET", path, params=_query(params))
 
-    def list(self, path: str, **filters: Any) -> Iterator[dict]:
+    def list(
+        self,
+        path: str,
+        progress: Callable[[int, int | None], None] | None = None,
+        **filters: Any,
+    ) -> Iterator[dict]:
         """Iterate over every item of a list endpoint, following all its pages.
 
         ``filters`` become query parameters (``True``/``False`` as Alyx spells
         them, ``None`` dropped); ``limit`` sets the page size. Beware: Alyx
-        silently ignores a filter it does not know.
+        silently ignores a filter it does not know. ``progress(done, total)`` is
+        called after each page.
 
         Examples
         --------
@@ -213,6 +224,7 @@ class AlyxClient:
             lambda url, params: self._call("GET", url, params=params),
             self.url(path),
             _query(filters),
+            progress,
         )
 
     def post(self, path: str, data: dict[str, Any]) -> Any:
@@ -269,8 +281,8 @@ class AlyxClient:
         self._ensure_token()
         response = self._send(method, url, auth=True, **kwargs)
         if is_invalid_token(response):
-            if not self._password:
-                self._drop_saved_token()
+            self._drop_saved_token()
+            if not self._password_at_hand():
                 raise_for_status(response)
             logger.info("The token for %s expired; logging in again", self.username)
             self.login()
@@ -285,12 +297,19 @@ class AlyxClient:
             self.token = self.token_store.get(self.api_root, self.username)
             if self.token:
                 return
-        if self._password:
+        if self._password_at_hand():
             self.login()
             return
         raise errors.NotLoggedInError(
             f"Not logged in to {self.address}: give a password, or log in once to save a token"
         )
+
+    def _password_at_hand(self) -> str | None:
+        """The password given, else the provider's (asked once)."""
+        if self._password is None and self._password_provider is not None:
+            provider, self._password_provider = self._password_provider, None
+            self._password = provider() or None
+        return self._password
 
     def _drop_saved_token(self) -> None:
         if self.token_store is not None and self.username:

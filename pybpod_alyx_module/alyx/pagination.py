@@ -17,16 +17,26 @@ from .errors import BadResponseError
 PageFetcher = Callable[[str, Optional[dict[str, Any]]], Any]
 
 
-def iterate_items(fetch: PageFetcher, url: str, params: dict[str, Any]) -> Iterator[dict]:
+def iterate_items(
+    fetch: PageFetcher,
+    url: str,
+    params: dict[str, Any],
+    progress: Callable[[int, int | None], None] | None = None,
+) -> Iterator[dict]:
     """Yield every item of the list at ``url``, page after page, lazily.
+
+    ``progress(done, total)`` is called after each page (``total`` is Alyx's ``count``).
 
     ``next`` links are re-rooted on the scheme and host of ``url``: behind a
     TLS proxy, Django often writes ``http://`` links for an ``https://`` site.
     """
     page = fetch(url, params)
     seen = {url}
+    done = 0
     while True:
         if isinstance(page, list):
+            if progress:
+                progress(len(page), len(page))
             yield from page
             return
         if not isinstance(page, dict) or not isinstance(page.get("results"), list):
@@ -34,6 +44,9 @@ def iterate_items(fetch: PageFetcher, url: str, params: dict[str, Any]) -> Itera
                 f"{url} did not answer an Alyx list (expected 'results'), got {type(page).__name__}",
                 url=url,
             )
+        done += len(page["results"])
+        if progress:
+            progress(done, page.get("count"))
         yield from page["results"]
         next_url = page.get("next")
         if not next_url:

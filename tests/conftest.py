@@ -1,0 +1,71 @@
+"""Shared fixtures of the test suite."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+SCRIPTS_DIR = Path(__file__).resolve().parent.parent / "scripts"
+sys.path.insert(0, str(SCRIPTS_DIR))
+
+from alyxserver import seed_data  # noqa: E402
+
+# ---------------------------------------------------------------------------------------
+# The real Alyx server (alyx-local on PostgreSQL), seeded with alyxserver.seed_data.
+# Started by `python scripts/alyxserver start`, which reuses a server already running
+# (e.g. one started by CI or by scripts/test); stopped at the end only if we started it.
+# ---------------------------------------------------------------------------------------
+ALYX_SERVER_SCRIPT = SCRIPTS_DIR / "alyxserver"
+ALYX_START_TIMEOUT = 15 * 60  # a first start builds a venv (~1 min) and the seed
+
+
+@dataclass(frozen=True)
+class AlyxServer:
+    url: str  # API root, e.g. http://127.0.0.1:PORT/api
+    base_url: str  # what a user types: http://127.0.0.1:PORT
+    users: dict[str, str] = field(repr=False)  # seeded username -> password
+
+
+def _alyxserver(command: str, timeout: float) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ALYX_SERVER_SCRIPT), command],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def _stderr_tail(text: str, lines: int = 40) -> str:
+    return "\n".join(text.splitlines()[-lines:])
+
+
+@pytest.fixture(scope="session")
+def alyx_server():
+    """The seeded local Alyx; fails (never skips) the tests that need it if it cannot start."""
+    already_running = _alyxserver("status", timeout=60).returncode == 0
+    try:
+        result = _alyxserver("start", timeout=ALYX_START_TIMEOUT)
+    except subprocess.TimeoutExpired as error:
+        pytest.fail(f"`alyxserver start` timed out after {error.timeout} s", pytrace=False)
+    if result.returncode != 0:
+        pytest.fail(
+            f"`python {ALYX_SERVER_SCRIPT} start` failed ({result.returncode}):\n"
+            f"{_stderr_tail(result.stderr)}",
+            pytrace=False,
+        )
+    description = json.loads(result.stdout)
+    yield AlyxServer(description["url"], description["base_url"], dict(seed_data.USERS))
+    if not already_running:
+        _alyxserver("stop", timeout=120)
+
+
+@pytest.fixture(scope="session")
+def seed():
+    """The seed definition (``scripts/alyxserver/seed_data.py``): what the server holds."""
+    return seed_data
