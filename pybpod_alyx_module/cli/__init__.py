@@ -1,0 +1,1 @@
+"""``pybpod-alyx``: the plugin's sync, headless, for rigs without a screen and for scripts."""

@@ -1,0 +1,214 @@
+"""``pybpod-alyx``: sync Alyx subjects into a PyBpod project, list subjects, log in and out.
+
+Exit codes: 0 success, 1 any other error, 2 wrong usage, 3 bad credentials,
+4 server unreachable or too slow, 5 sync done but with conflicts left out,
+130 cancelled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pybpod_alyx_module import __version__
+from pybpod_alyx_module.alyx import (
+    AlyxClient,
+    AlyxError,
+    BadCredentialsError,
+    NotLoggedInError,
+    ServerUnreachableError,
+    TokenStore,
+)
+
+from .credentials import NoPassword, find_password
+from .defaults import Defaults, load_defaults
+from .output import ProgressBar, format_table
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_BAD_CREDENTIALS = 3
+EXIT_UNREACHABLE = 4
+EXIT_CONFLICTS = 5
+EXIT_CANCELLED = 130
+
+SUBJECT_COLUMNS = ("nickname", "lab", "responsible_user", "sex", "birth_date", "alive", "id")
+
+logger = logging.getLogger("pybpod_alyx_module.cli")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    defaults = load_defaults()
+    args = build_parser(defaults).parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s"
+    )
+    try:
+        return args.run(args, defaults)
+    except BadCredentialsError as exc:
+        return _fail(exc, EXIT_BAD_CREDENTIALS)
+    except ServerUnreachableError as exc:
+        return _fail(exc, EXIT_UNREACHABLE)
+    except (AlyxError, NoPassword) as exc:
+        return _fail(exc, EXIT_ERROR)
+    except KeyboardInterrupt:
+        print("\nCancelled: nothing was changed on disk.", file=sys.stderr)
+        return EXIT_CANCELLED
+
+
+def _fail(error: Exception, code: int) -> int:
+    print(f"pybpod-alyx: {error}", file=sys.stderr)
+    return code
+
+
+def build_parser(defaults: Defaults) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pybpod-alyx",
+        description="Sync subjects from an Alyx database into PyBpod projects.",
+        epilog="Defaults come from ALYX_PLUGIN_* in ./user_settings.py when there is one. "
+        "Passwords are never taken from the command line: a saved token "
+        "('pybpod-alyx login'), the system keyring, $ALYX_PASSWORD, or a prompt.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+
+    connection = argparse.ArgumentParser(add_help=False)
+    connection.add_argument(
+        "--address", default=defaults.address or None, required=not defaults.address,
+        help="the Alyx server, e.g. https://alyx.example.org (default: ALYX_PLUGIN_ADDRESS)",
+    )  # fmt: skip
+    connection.add_argument(
+        "--username", default=defaults.username or None, required=not defaults.username,
+        help="your Alyx user name (default: ALYX_PLUGIN_USERNAME)",
+    )  # fmt: skip
+    connection.add_argument("-v", "--verbose", action="store_true", help="say more")
+
+    selection = argparse.ArgumentParser(add_help=False)
+    selection.add_argument("--lab", help="the subjects of this lab")
+    selection.add_argument("--project", help="the subjects of this Alyx project")
+    selection.add_argument(
+        "--responsible", metavar="USER",
+        help="the subjects this user is responsible for (default: you, unless --lab/--project)",
+    )  # fmt: skip
+    selection.add_argument(
+        "--all-alive", action="store_true", help="every alive subject you can see"
+    )
+
+    sync = commands.add_parser(
+        "sync", parents=[connection, selection], help="merge Alyx subjects into a PyBpod project"
+    )
+    sync.add_argument("project_dir", type=Path, metavar="PROJECT_DIR")
+    sync.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    sync.add_argument(
+        "--override", choices=("ask", "yes", "no"),
+        help="replace changed local details: ask (default at a terminal), yes, or no "
+        "(default otherwise); new subjects are added in every case",
+    )  # fmt: skip
+    sync.add_argument(
+        "--override-only", nargs="+", metavar="NAME",
+        help="replace the details of these local subjects only",
+    )  # fmt: skip
+    sync.add_argument(
+        "--import-users", action="store_true",
+        help="also add the users of the Alyx projects of the synced subjects",
+    )  # fmt: skip
+    sync.add_argument(
+        "--details", action="store_true",
+        help="also download weighings and water administrations (one request per subject)",
+    )  # fmt: skip
+    sync.add_argument(
+        "--create", action="store_true", help="create the project if the folder is empty or new"
+    )
+    sync.set_defaults(run=_run_sync)
+
+    subjects = commands.add_parser(
+        "subjects", parents=[connection, selection], help="list Alyx subjects"
+    )
+    subjects.add_argument("--alive", action="store_true", help="alive subjects only")
+    subjects.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    subjects.set_defaults(run=_run_subjects)
+
+    login = commands.add_parser(
+        "login", parents=[connection], help="log in once and save the token"
+    )
+    login.set_defaults(run=_run_login)
+    logout = commands.add_parser("logout", parents=[connection], help="forget the saved token")
+    logout.set_defaults(run=_run_logout)
+    return parser
+
+
+def connect(args: argparse.Namespace, defaults: Defaults) -> AlyxClient:
+    """A client that uses a saved token, else finds a password only when it needs one."""
+    return AlyxClient(
+        args.address,
+        username=args.username,
+        timeout=(defaults.connect_timeout, defaults.read_timeout),
+        retries=defaults.retries,
+        token_store=TokenStore(defaults.token_file),
+        password_provider=lambda: find_password(args.address, args.username, defaults.password),
+    )
+
+
+def _selection(args: argparse.Namespace):
+    from pybpod_alyx_module.sync import SubjectSelection
+
+    return SubjectSelection(
+        responsible_user=args.responsible,
+        lab=args.lab,
+        project=args.project,
+        all_alive=args.all_alive,
+    )
+
+
+def _run_subjects(args: argparse.Namespace, defaults: Defaults) -> int:
+    with connect(args, defaults) as alyx:
+        query = _selection(args).filters(alyx.username)
+        if args.alive:
+            query["alive"] = True
+        progress = ProgressBar("Downloading subjects")
+        subjects = list(alyx.subjects(progress=progress, **query))
+        progress.close()
+    if args.json:
+        json.dump(subjects, sys.stdout, indent=1, ensure_ascii=False)
+        print()
+    else:
+        print(
+            format_table(SUBJECT_COLUMNS, ([s.get(c) for c in SUBJECT_COLUMNS] for s in subjects))
+        )
+        print(f"\n{len(subjects)} subjects")
+    return EXIT_OK
+
+
+def _run_login(args: argparse.Namespace, defaults: Defaults) -> int:
+    with connect(args, defaults) as alyx:
+        alyx.login()
+        print(
+            f"Logged in to {alyx.api_root} as {alyx.username}; token saved in {defaults.token_file}"
+        )
+    return EXIT_OK
+
+
+def _run_logout(args: argparse.Namespace, defaults: Defaults) -> int:
+    with connect(args, defaults) as alyx:
+        had = TokenStore(defaults.token_file).forget(alyx.api_root, alyx.username)
+    print("Token forgotten." if had else f"No saved token for {args.username} at {args.address}.")
+    return EXIT_OK
+
+
+def _run_sync(args: argparse.Namespace, defaults: Defaults) -> int:
+    from .sync_command import run_sync
+
+    try:
+        with connect(args, defaults) as alyx:
+            return run_sync(alyx, args, _selection(args))
+    except NotLoggedInError as exc:
+        return _fail(exc, EXIT_BAD_CREDENTIALS)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""Merging Alyx subjects and users into a PyBpod project — no Qt, shared by the GUI and the CLI.
+
+Data flows one way: :func:`download_subjects` (network, all before any change) →
+:func:`plan_subjects` (a plain value) → :func:`apply_plan` (models in memory) →
+:func:`save_sync` (files on disk, atomically; in the GUI, PyBpod's Save does it).
+"""
+
+from .apply import Answer, OverridePolicy, SyncCancelled, SyncResult, apply_plan
+from .download import SubjectSelection, add_details, download_subjects
+from .plan import SubjectAdd, SubjectProblem, SubjectRemoval, SubjectUpdate, SyncPlan, plan_subjects
+from .save import save_sync
+from .users import ALYX_CONNECTION, UnsafeUserName, check_user_name, users_to_add
+
+__all__ = [
+    "ALYX_CONNECTION",
+    "Answer",
+    "OverridePolicy",
+    "SubjectAdd",
+    "SubjectProblem",
+    "SubjectRemoval",
+    "SubjectSelection",
+    "SubjectUpdate",
+    "SyncCancelled",
+    "SyncPlan",
+    "SyncResult",
+    "UnsafeUserName",
+    "add_details",
+    "apply_plan",
+    "check_user_name",
+    "download_subjects",
+    "plan_subjects",
+    "save_sync",
+    "users_to_add",
+]
