@@ -136,3 +136,18 @@ def test_a_rejected_write_names_the_field(alice):
     with pytest.raises(RequestRejectedError) as raised:
         alice.post("subjects", {"nickname": "bad nickname with spaces", "lab": "cortexlab"})
     assert raised.value.status == 400 and "nickname" in str(raised.value)
+
+
+def test_pages_fetched_in_parallel_keep_the_server_order(alyx_server, alice):
+    """Pages after the first are fetched several at a time, yet come out in order."""
+    one_by_one = AlyxClient(alyx_server.url, token=alice.token, page_workers=1)
+    expected = [s["id"] for s in one_by_one.subjects(responsible_user="alice", limit=50)]
+    progress = []
+    parallel = [
+        s["id"]
+        for s in alice.subjects(
+            responsible_user="alice", limit=50, progress=lambda done, total: progress.append(done)
+        )
+    ]
+    assert parallel == expected
+    assert progress == sorted(progress) and progress[-1] == len(expected)

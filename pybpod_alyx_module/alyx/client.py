@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 #: Seconds to wait for a connection, and for an answer once connected.
 DEFAULT_TIMEOUT = (5.0, 60.0)
+#: Pages of a long list fetched at the same time (Alyx serves requests in parallel).
+DEFAULT_PAGE_WORKERS = 3
 
 
 class AlyxClient:
@@ -53,6 +55,8 @@ class AlyxClient:
     token_store
         Where to find a saved token when none is given, and where :meth:`login`
         saves the new one.
+    page_workers
+        How many pages of a long list to fetch at the same time.
     password_provider
         Called once, only if a password is needed and none was given (no saved
         token, or it expired): e.g. a keyring look-up or a prompt.
@@ -77,6 +81,7 @@ class AlyxClient:
         retries: int = 3,
         token_store: TokenStore | None = None,
         password_provider: Callable[[], str | None] | None = None,
+        page_workers: int = DEFAULT_PAGE_WORKERS,
     ) -> None:
         self.address = normalize_address(address)
         self.username = username or None
@@ -85,6 +90,7 @@ class AlyxClient:
         self.timeout = split_timeout(timeout)
         self.token_store = token_store
         self._password_provider = password_provider
+        self.page_workers = max(1, page_workers)
         self.session = new_session(retries)
         self._api_root: str | None = None
 
@@ -225,6 +231,7 @@ class AlyxClient:
             self.url(path),
             _query(filters),
             progress,
+            self.page_workers,
         )
 
     def post(self, path: str, data: dict[str, Any]) -> Any:
