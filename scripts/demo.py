@@ -1,24 +1,34 @@
-"""The README's main job: a real local Alyx with sample subjects, seen through the plugin's client.
+"""The README's main job: a real local Alyx with sample subjects, synced into a fresh PyBpod project.
 
-Brings up alyx-local (``scripts/alyxserver``), logs in as the sample user ``alice``
-and prints her subjects as a table. Run it through ``scripts/demo``, which installs
-what is missing first.
+Brings up alyx-local (``scripts/alyxserver``), then runs the plugin's headless sync
+(``pybpod-alyx sync``) as the sample user ``alice`` into ``demo-project/``, and prints
+what the project now holds. Run it through ``scripts/demo``, which installs what is
+missing first.
 """
+
+from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-SCRIPTS = Path(__file__).resolve().parent
+REPO = Path(__file__).resolve().parent.parent
+SCRIPTS = REPO / "scripts"
 sys.path.insert(0, str(SCRIPTS))
 
 from alyxserver import seed_data  # noqa: E402
 
-from pybpod_alyx_module.alyx import AlyxClient  # noqa: E402
+from pybpod_alyx_module.cli.main import main as pybpod_alyx  # noqa: E402
+from pybpod_alyx_module.cli.output import format_table  # noqa: E402
+from pybpod_alyx_module.sync.project_files import open_project  # noqa: E402
+from pybpod_alyx_module.sync.subjects import alyx_data  # noqa: E402
 
-COLUMNS = ("nickname", "lab", "sex", "birth_date", "alive", "projects")
+#: Subjects listed at the end (the project may hold hundreds).
+SHOWN_ROWS = 12
 
 
 def start_server() -> dict:
@@ -32,37 +42,39 @@ def start_server() -> dict:
     return json.loads(out)
 
 
-def print_table(subjects: list) -> None:
-    rows = [[_cell(s.get(c)) for c in COLUMNS] for s in subjects]
-    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(COLUMNS)]
-    print("  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths)))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print("  ".join(v.ljust(w) for v, w in zip(row, widths)))
-
-
-def _cell(value) -> str:
-    return ",".join(value) if isinstance(value, list) else str(value if value is not None else "")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--user", default="alice", choices=sorted(seed_data.USERS))
+    parser.add_argument("--project", type=Path, default=REPO / "demo-project")
     parser.add_argument("--stop", action="store_true", help="stop the local Alyx afterwards")
     args = parser.parse_args()
 
     server = start_server()
     try:
-        with AlyxClient(server["url"], args.user, seed_data.USERS[args.user]) as alyx:
-            alyx.login()
-            subjects = list(alyx.subjects(responsible_user=args.user))
-        print_table(subjects)
-        alive = sum(1 for s in subjects if s.get("alive"))
-        print(f"\n{len(subjects)} subjects of {args.user} on {server['url']} ({alive} alive)")
+        if args.project.exists():
+            shutil.rmtree(args.project)
+        # A sample user of the local test server: its password is public test data.
+        os.environ["ALYX_PASSWORD"] = seed_data.USERS[args.user]
+        sync = ["sync", str(args.project), "--create", "--override", "yes"]
+        code = pybpod_alyx([*sync, "--address", server["base_url"], "--username", args.user])
+        project = open_project(args.project)
+        rows = sorted(
+            (s.name, alyx_data(s).get("lab"), alyx_data(s).get("sex"), alyx_data(s).get("alyx_id"))
+            for s in project.subjects
+        )
+        shown = rows[:SHOWN_ROWS]
+        print()
+        print(format_table(("subject", "lab", "sex", "alyx_id"), shown))
+        if len(rows) > len(shown):
+            print(f"… and {len(rows) - len(shown)} more in {args.project / 'subjects'}")
+        users = ", ".join(
+            f"{u.name}@{(u.data or {}).get('connection', 'local')}" for u in project.users
+        )
+        print(f"\nThe PyBpod project {args.project} holds {len(rows)} subjects; users: {users}")
+        return code
     finally:
         if args.stop:
             subprocess.run([sys.executable, str(SCRIPTS / "alyxserver"), "stop"], check=False)
-    return 0
 
 
 if __name__ == "__main__":
