@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pybpodgui_api
-from sca.formats import json as sca_json
-
+from .documents import new_document
 from .fields import ALYX_ID, ALYX_TO_LOCAL
 
 _ALYX_KEYS = frozenset(ALYX_TO_LOCAL.values()) | {"water_administrations"}
@@ -33,11 +31,6 @@ def alyx_data(subject: Any) -> dict[str, Any]:
 
 def new_subject_document(subject: Any, fields: dict[str, Any]) -> Any:
     """The JSON document of a new Alyx subject: PyBpod's header, then the Alyx fields."""
-    document = sca_json.scadict(
-        uuid4_id=subject.uuid4,
-        software=f"PyBpod GUI API v{pybpodgui_api.__version__}",
-        def_url="http://pybpod.readthedocs.org",
-        def_text="This file contains information about a subject used on PyBpod GUI.",
-    )
+    document = new_document(subject.uuid4, "subject")
     document.update(fields)
     return document

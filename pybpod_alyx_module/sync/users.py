@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import pybpodgui_api
-from sca.formats import json as sca_json
-
+from .documents import new_document
 from .names import folder_name_problem
 
 #: The connection PyBpod shows for users that come from Alyx.
@@ -61,10 +59,5 @@ def mark_alyx_user(user: Any) -> None:
     """Give a user the ``ALYX`` connection, in memory and in its saved document."""
     user.connection = ALYX_CONNECTION
     if not getattr(user, "data", None):
-        user.data = sca_json.scadict(
-            uuid4_id=user.uuid4,
-            software=f"PyBpod GUI API v{pybpodgui_api.__version__}",
-            def_url="http://pybpod.readthedocs.org",
-            def_text="This file contains information about a user used on PyBpod GUI.",
-        )
+        user.data = new_document(user.uuid4, "user")
     user.data["connection"] = ALYX_CONNECTION
