@@ -23,18 +23,12 @@ from pybpod_alyx_module.alyx import (
     ServerUnreachableError,
     TokenStore,
 )
+from pybpod_alyx_module.alyx.address import candidate_roots, normalize_address
 
+from . import exit_codes
 from .credentials import NoPassword, find_password
 from .defaults import Defaults, load_defaults
 from .output import ProgressBar, format_table
-
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-EXIT_BAD_CREDENTIALS = 3
-EXIT_UNREACHABLE = 4
-EXIT_CONFLICTS = 5
-EXIT_CANCELLED = 130
 
 SUBJECT_COLUMNS = ("nickname", "lab", "responsible_user", "sex", "birth_date", "alive", "id")
 
@@ -50,15 +44,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return args.run(args, defaults)
-    except BadCredentialsError as exc:
-        return _fail(exc, EXIT_BAD_CREDENTIALS)
+    except (BadCredentialsError, NoPassword) as exc:
+        return _fail(exc, exit_codes.BAD_CREDENTIALS)
     except ServerUnreachableError as exc:
-        return _fail(exc, EXIT_UNREACHABLE)
-    except (AlyxError, NoPassword) as exc:
-        return _fail(exc, EXIT_ERROR)
+        return _fail(exc, exit_codes.UNREACHABLE)
+    except AlyxError as exc:
+        return _fail(exc, exit_codes.ERROR)
     except KeyboardInterrupt:
-        print("\nCancelled: nothing was changed on disk.", file=sys.stderr)
-        return EXIT_CANCELLED
+        print("\nCancelled.", file=sys.stderr)
+        return exit_codes.CANCELLED
 
 
 def _fail(error: Exception, code: int) -> int:
@@ -181,7 +175,7 @@ def _run_subjects(args: argparse.Namespace, defaults: Defaults) -> int:
             format_table(SUBJECT_COLUMNS, ([s.get(c) for c in SUBJECT_COLUMNS] for s in subjects))
         )
         print(f"\n{len(subjects)} subjects")
-    return EXIT_OK
+    return exit_codes.OK
 
 
 def _run_login(args: argparse.Namespace, defaults: Defaults) -> int:
@@ -190,14 +184,18 @@ def _run_login(args: argparse.Namespace, defaults: Defaults) -> int:
         print(
             f"Logged in to {alyx.api_root} as {alyx.username}; token saved in {defaults.token_file}"
         )
-    return EXIT_OK
+    return exit_codes.OK
 
 
 def _run_logout(args: argparse.Namespace, defaults: Defaults) -> int:
-    with connect(args, defaults) as alyx:
-        had = TokenStore(defaults.token_file).forget(alyx.api_root, alyx.username)
-    print("Token forgotten." if had else f"No saved token for {args.username} at {args.address}.")
-    return EXIT_OK
+    """Forget the token under every API root the address may have (no network needed)."""
+    store = TokenStore(defaults.token_file)
+    roots = candidate_roots(normalize_address(args.address))
+    had = [store.forget(root, args.username) for root in roots]
+    print(
+        "Token forgotten." if any(had) else f"No saved token for {args.username} at {args.address}."
+    )
+    return exit_codes.OK
 
 
 def _run_sync(args: argparse.Namespace, defaults: Defaults) -> int:
@@ -207,7 +205,7 @@ def _run_sync(args: argparse.Namespace, defaults: Defaults) -> int:
         with connect(args, defaults) as alyx:
             return run_sync(alyx, args, _selection(args))
     except NotLoggedInError as exc:
-        return _fail(exc, EXIT_BAD_CREDENTIALS)
+        return _fail(exc, exit_codes.BAD_CREDENTIALS)
 
 
 if __name__ == "__main__":

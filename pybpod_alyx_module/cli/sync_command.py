@@ -23,20 +23,19 @@ from pybpod_alyx_module.sync import (
 )
 from pybpod_alyx_module.sync.project_files import ProjectError, open_project
 
+from . import exit_codes
 from .output import ProgressBar, format_table
-
-EXIT_OK, EXIT_ERROR, EXIT_CONFLICTS, EXIT_CANCELLED = 0, 1, 5, 130
 
 _ANSWERS = {"n": Answer.NO, "y": Answer.YES, "N": Answer.NO_TO_ALL, "Y": Answer.YES_TO_ALL}
 
 
 def run_sync(alyx: AlyxClient, args: argparse.Namespace, selection: SubjectSelection) -> int:
     try:
-        project = open_project(args.project_dir, create=args.create and not args.dry_run)
+        project = open_project(args.project_dir, create=args.create)
         username = check_user_name(alyx.username)
     except (ProjectError, ValueError) as exc:
         print(f"pybpod-alyx: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        return exit_codes.ERROR
 
     print(f"Syncing {selection.describe(alyx.username)} from {alyx.address} into {project.path}")
     progress = ProgressBar("Downloading subjects")
@@ -51,19 +50,27 @@ def run_sync(alyx: AlyxClient, args: argparse.Namespace, selection: SubjectSelec
 
     if args.dry_run:
         print(format_plan(plan))
-        return EXIT_CONFLICTS if plan.conflicts else EXIT_OK
+        return exit_codes.CONFLICTS if plan.conflicts else exit_codes.OK
     try:
         result = apply_plan(project, plan, _policy(args))
     except SyncCancelled as exc:
         print(exc, file=sys.stderr)
-        return EXIT_CANCELLED
+        return exit_codes.CANCELLED
     print("Saving…", flush=True)
-    save_sync(project, result)
+    try:
+        save_sync(project, result)
+    except KeyboardInterrupt:
+        print(
+            "\nInterrupted while saving: each file is whole, old or new; "
+            "run the sync again to complete it.",
+            file=sys.stderr,
+        )
+        return exit_codes.CANCELLED
     print(format_table(("result", "subjects"), result.counts().items()))
     for problem in [*result.conflicts, *result.refused]:
         print(f"  left out {problem.nickname} ({problem.lab}): {problem.reason}")
     print(f"Logged-in user: {username}@ALYX")
-    return EXIT_CONFLICTS if result.conflicts else EXIT_OK
+    return exit_codes.CONFLICTS if result.conflicts else exit_codes.OK
 
 
 def format_plan(plan: SyncPlan) -> str:

@@ -136,7 +136,9 @@ def apply_plan(project: Any, plan: SyncPlan, policy: OverridePolicy) -> SyncResu
         subject.data = new_subject_document(subject, addition.fields)
         result.added.append(subject)
     for update in accepted:
-        update.subject.data.update(update.fields)
+        for key, value in update.fields.items():
+            # item by item: sca's scadict.update() skips the flag that stamps __UPDATED-ON__
+            update.subject.data[key] = value
         result.updated.append(update.subject)
     for removal in plan.to_remove:
         result.changed_setups.extend(_remove_subject(project, removal.subject))

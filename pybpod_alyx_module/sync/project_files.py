@@ -13,9 +13,11 @@ class ProjectError(Exception):
 
 
 def open_project(path: str | Path, create: bool = False) -> Any:
-    """Load the project in ``path``; with ``create``, make an empty one if the folder is empty.
+    """Load the project in ``path``; with ``create``, a new empty one if there is none yet.
 
-    A project folder ``proj`` holds ``proj/proj.json``.
+    A project folder ``proj`` holds ``proj/proj.json``. A new project is not
+    written here: :func:`~pybpod_alyx_module.sync.save.save_sync` writes it with
+    the sync's changes, so that a sync that fails leaves no empty project behind.
     """
     folder = Path(path).expanduser().resolve()
     marker = folder / f"{folder.name}.json"
@@ -31,5 +33,5 @@ def open_project(path: str | Path, create: bool = False) -> Any:
     if not create:
         raise ProjectError(f"There is no PyBpod project in {folder}")
     project.name = folder.name
-    project.save(str(folder))
+    project.path = str(folder)
     return project

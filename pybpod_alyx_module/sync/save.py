@@ -22,23 +22,22 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sca.formats import json as sca_json
 
 from .apply import SyncResult
+from .documents import new_document
 
+#: The folders PyBpod makes in every project it saves.
+PROJECT_FOLDERS = ("users", "tasks", "boards", "subjects", "experiments")
 STAGING = ".alyx-staging"
 REMOVED = ".alyx-removed"
 
 
-@dataclass
-class _Commit:
-    """Files and folders staged, waiting to be moved into place."""
-
-    moves: list[tuple[Path, Path]] = field(default_factory=list)
+#: Files and folders staged, waiting to be moved into place: ``(staged, final)`` pairs.
+_Moves = list[tuple[Path, Path]]
 
 
 def save_sync(project: Any, result: SyncResult) -> list[Path]:
@@ -48,50 +47,77 @@ def save_sync(project: Any, result: SyncResult) -> list[Path]:
     sync changed nothing.
     """
     root = Path(project.path)
+    if not (root / f"{project.name}.json").is_file():
+        _create_project_file(project, root)
     staging = root / STAGING
     if staging.exists():
         shutil.rmtree(staging)  # left by an interrupted save: only ever our own copies
-    commit = _Commit()
+    _remove_leftover_temporaries(root)
+    moves: _Moves = []
     users = [u for u in [*result.users_added, result.user] if u is not None]
     for user in dict.fromkeys(users):
         if user in result.users_added or user.data.updated:
-            _stage_document(commit, staging, root / "users", user.name, user.data)
+            _stage_document(moves, staging, root / "users", user.name, user.data)
     for subject in [*result.added, *result.updated]:
         subject.data["setup"] = str(subject.setup.uuid4 if subject.setup else None)
-        _stage_document(commit, staging, root / "subjects", subject.name, subject.data)
+        _stage_document(moves, staging, root / "subjects", subject.name, subject.data)
     for setup in result.changed_setups:
         setup.data["subjects"] = [subject.name for subject in setup.subjects]
-        _stage_file(commit, Path(setup.path) / f"{setup.name}.json", setup.data)
+        _stage_file(moves, Path(setup.path) / f"{setup.name}.json", setup.data)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for subject in result.removed:
         folder = root / "subjects" / subject.name
         if folder.exists():
-            commit.moves.append((folder, root / REMOVED / f"{subject.name}--{stamp}"))
-    for source, target in commit.moves:
+            moves.append((folder, root / REMOVED / f"{subject.name}--{stamp}"))
+    for source, target in moves:
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(source, target)
     if staging.exists():
         shutil.rmtree(staging)
-    return [target for _, target in commit.moves]
+    return [target for _, target in moves]
 
 
-def _stage_document(commit: _Commit, staging: Path, parent: Path, name: str, data: Any) -> None:
+#: Where :func:`_stage_file` puts its temporary files: next to the documents it replaces.
+_TEMPORARY_PATTERNS = ("subjects/*/.*.json.*.tmp", "users/*/.*.json.*.tmp",
+                       "experiments/*/setups/*/.*.json.*.tmp")  # fmt: skip
+
+
+def _remove_leftover_temporaries(root: Path) -> None:
+    """Delete the temporary files of an earlier save that was killed before its commit."""
+    for pattern in _TEMPORARY_PATTERNS:
+        for path in root.glob(pattern):
+            if path.is_file():
+                path.unlink()
+
+
+def _create_project_file(project: Any, root: Path) -> None:
+    """Write a new project's ``<name>.json`` first: from then on, PyBpod can open the folder."""
+    for folder in PROJECT_FOLDERS:
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    project.data = project.data or new_document(project.uuid4, "project")
+    project.data["name"] = project.name
+    moves: _Moves = []
+    _stage_file(moves, root / f"{project.name}.json", project.data)
+    os.replace(*moves[0])
+
+
+def _stage_document(moves: _Moves, staging: Path, parent: Path, name: str, data: Any) -> None:
     """Stage ``<parent>/<name>/<name>.json``: in place if the folder exists, else a whole new folder."""
     folder = parent / name
     if folder.is_dir():
-        _stage_file(commit, folder / f"{name}.json", data)
+        _stage_file(moves, folder / f"{name}.json", data)
         return
     staged = staging / parent.name / name
     staged.mkdir(parents=True)
     _write_synced(staged / f"{name}.json", _render(data))
-    commit.moves.append((staged, folder))
+    moves.append((staged, folder))
 
 
-def _stage_file(commit: _Commit, path: Path, data: Any) -> None:
+def _stage_file(moves: _Moves, path: Path, data: Any) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     _write_synced(Path(tmp), _render(data))
-    commit.moves.append((Path(tmp), path))
+    moves.append((Path(tmp), path))
 
 
 def _render(data: Any) -> str:
