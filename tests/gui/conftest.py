@@ -282,3 +282,82 @@ def pybpod_editor(plugins_order, pybpod_user_settings, pybpod_dialogs, qapp, tmp
         container.close()
         container.deleteLater()
         qapp.processEvents()
+
+
+# ---------------------------------------------------------------------------------------
+# The Alyx plugin's GUI: a driver for its windows, pointed at the real local Alyx.
+# ---------------------------------------------------------------------------------------
+ALYX_WAIT_MS = 60_000  # a Get Subjects of alice's 262 subjects takes ~1-3 s here
+
+
+@dataclass
+class AlyxGui:
+    """Drives the plugin's windows in a booted editor, as a user would (menus, buttons)."""
+
+    editor: Any
+    qtbot: Any
+    server: Any
+
+    @property
+    def tree(self):
+        return self.editor.model.tree
+
+    def menu_labels(self, node) -> list[str]:
+        """The visible labels of a tree node's right-click menu."""
+        return [
+            action.text()
+            for action in self.tree._items.get(id(node), [])
+            if action != "-" and action.isVisible()
+        ]
+
+    def trigger(self, node, label: str):
+        actions = [a for a in self.tree._items.get(id(node), []) if a != "-" and a.text() == label]
+        assert actions, f"no {label!r} in {self.menu_labels(node)}"
+        actions[0].trigger()
+
+    def new_project(self, name: str = "proj"):
+        project = self.editor.model.create_project()
+        project.name = name
+        return project
+
+    def open_connection(self, project):
+        self.trigger(project.node, "Sync to Alyx")
+        window = project.alyx_connection_window
+        assert window.isVisible()
+        return window
+
+    def connect(self, window, user: str = "alice", password: str | None = None) -> None:
+        window._address.value = self.server.base_url
+        window._user.value = user
+        window._password.value = self.server.users[user] if password is None else password
+        window._connect.click()
+        self.qtbot.waitUntil(lambda: not window.busy, timeout=ALYX_WAIT_MS)
+
+    def get_subjects(self, window) -> None:
+        window._get_subjects.click()
+        self.qtbot.waitUntil(lambda: not window.busy, timeout=ALYX_WAIT_MS)
+
+    def subject_names(self, project) -> set[str]:
+        node = project.subjects_node
+        return {node.child(i).text(0) for i in range(node.childCount())}
+
+
+@pytest.fixture
+def alyx_gui(pybpod_editor, pybpod_user_settings, alyx_server, qtbot, tmp_path, monkeypatch):
+    """The editor, with the plugin's settings pointing at the local Alyx and a temporary token file."""
+    monkeypatch.setattr(
+        pybpod_user_settings, "ALYX_PLUGIN_TOKEN_FILE", str(tmp_path / "tokens.json"), raising=False
+    )
+    monkeypatch.setattr(pybpod_user_settings, "ALYX_PLUGIN_CONNECT_TIMEOUT", 2.0, raising=False)
+    monkeypatch.setattr(pybpod_user_settings, "ALYX_PLUGIN_RETRIES", 0, raising=False)
+    return AlyxGui(pybpod_editor, qtbot, alyx_server)
+
+
+@pytest.fixture
+def alyx_as_alice(alyx_server):
+    """A REST client logged in as alice, for changing the server in a test (restore in a finalizer)."""
+    from pybpod_alyx_module.alyx import AlyxClient
+
+    client = AlyxClient(alyx_server.base_url, "alice", alyx_server.users["alice"], retries=0)
+    yield client
+    client.close()

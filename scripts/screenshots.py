@@ -1,0 +1,138 @@
+"""Screenshots of the plugin's windows, taken from the real PyBpod GUI against the local Alyx.
+
+Boots PyBpod 1.8.2 in-process and offscreen with this plugin, connects as
+alice to the local Alyx (``python scripts/alyxserver start``), runs Get
+Subjects, opens a subject's details, and saves with ``widget.grab()``:
+
+* ``docs/screenshots/connection-window.png``
+* ``docs/screenshots/project-tree-after-sync.png``
+* ``docs/screenshots/subject-details.png``
+
+Usage::
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots.py
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["QT_API"] = "pyqt5"
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+sys.path.insert(0, str(ROOT / "scripts"))
+
+
+def start_alyx() -> dict:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "alyxserver"), "start"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def boot_editor(folder: Path):
+    settings = folder / "user_settings.py"
+    settings.write_text(
+        textwrap.dedent(
+            f"""\
+            SETTINGS_PRIORITY = 0
+            GENERIC_EDITOR_PLUGINS_LIST = ['pybpodgui_plugin', 'pybpod_alyx_module']
+            APP_LOG_FILENAME = {str(folder / "app.log")!r}
+            ALYX_PLUGIN_TOKEN_FILE = {str(folder / "tokens.json")!r}
+            """
+        )
+    )
+    spec = importlib.util.spec_from_file_location("user_settings", settings)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.modules["user_settings"] = module
+    from confapp import conf
+
+    conf += module
+    os.chdir(folder)
+    from AnyQt.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    from pyforms_generic_editor.editor.base_editor import BaseEditor
+    from pyforms_gui.appmanager import StandAloneContainer
+
+    container = StandAloneContainer(BaseEditor)
+    container.resize(1100, 760)
+    container.show()
+    app.processEvents()
+    return app, container
+
+
+def wait(app, condition, timeout: float = 300) -> None:
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the window stayed busy")
+        app.processEvents()
+        time.sleep(0.005)
+
+
+def settle(app, seconds: float = 0.3) -> None:
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def main() -> None:
+    from alyxserver import seed_data
+
+    server = start_alyx()
+    OUT.mkdir(parents=True, exist_ok=True)
+    app, container = boot_editor(Path(tempfile.mkdtemp(prefix="pybpod-alyx-shots-")))
+    editor = container._widget
+    editor._confirm_exit = lambda: True
+
+    project = editor.model.create_project()
+    project.name = "rig_project"
+    window = editor.model.open_alyx_connection(project)
+    window._address.value = server["base_url"]
+    window._user.value = "alice"
+    window._password.value = seed_data.USERS["alice"]
+    window._connect.click()
+    wait(app, lambda: not window.busy)
+    window._get_subjects.click()
+    wait(app, lambda: not window.busy)
+    window.resize(560, 600)
+    settle(app)
+    window.grab().save(str(OUT / "connection-window.png"))
+    print(window.status)
+
+    subject = project.find_subject("SW_001")
+    editor.model.tree.setCurrentItem(subject.node)
+    project.subjects_node.setExpanded(True)
+    editor.model.tree.scrollToItem(project.node)
+    settle(app)
+    container.grab().save(str(OUT / "project-tree-after-sync.png"))
+
+    details = subject.open_alyx_details()
+    details._refresh.click()
+    wait(app, lambda: not details.busy)
+    details.resize(640, 800)
+    settle(app)
+    details.grab().save(str(OUT / "subject-details.png"))
+    for name in ("connection-window", "project-tree-after-sync", "subject-details"):
+        print(OUT / f"{name}.png")
+    container.close()
+
+
+if __name__ == "__main__":
+    main()

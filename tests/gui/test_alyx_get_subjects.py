@@ -1,0 +1,187 @@
+"""Get Subjects in the real GUI against the real local Alyx: the tree, the questions, cancel, removals."""
+
+import pytest
+
+pytestmark = pytest.mark.gui
+
+CHANGED = "cortexlab__SW_010"  # alyx-local's detail key of SW_010
+NEW_DESCRIPTION = "Changed on Alyx by a GUI test"
+
+
+@pytest.fixture
+def window(alyx_gui):
+    window = alyx_gui.open_connection(alyx_gui.new_project("proj"))
+    alyx_gui.connect(window)
+    assert window.status == "Status: CONNECTED"
+    return window
+
+
+@pytest.fixture
+def synced(alyx_gui, window):
+    """A project holding alice's subjects, after one Get Subjects."""
+    alyx_gui.get_subjects(window)
+    assert window.status.startswith("Status: Sync done: 262 added"), window.status
+    return window
+
+
+@pytest.fixture
+def sw_010_changed_on_alyx(alyx_as_alice):
+    """SW_010's description changed on the server (restored afterwards)."""
+    old = alyx_as_alice.get(f"subjects/{CHANGED}")["description"]
+    alyx_as_alice.patch(f"subjects/{CHANGED}", {"description": NEW_DESCRIPTION})
+    yield old
+    alyx_as_alice.patch(f"subjects/{CHANGED}", {"description": old})
+
+
+def alive_nicknames(seed, user="alice"):
+    return {s.nickname for s in seed.SUBJECTS if s.responsible_user == user and s.alive}
+
+
+def test_get_subjects_adds_alices_alive_subjects_to_the_tree(alyx_gui, synced, seed):
+    project = synced.project
+
+    names = alyx_gui.subject_names(project)
+    assert names == alive_nicknames(seed)
+    assert len(names) == seed.ALICE_ALIVE_COUNT == 262
+    assert not names & {s.nickname for s in seed.SUBJECTS if not s.alive}
+    assert synced.status == (
+        "Status: Sync done: 262 added, 0 updated, 0 removed, 0 skipped, 0 conflicts"
+    )
+    assert "Save the project to keep these changes." in synced._report.value
+    assert not synced.busy and synced._connect.enabled
+
+
+def test_synced_subjects_are_alyx_subjects_with_their_menu_entry(alyx_gui, synced):
+    subject = synced.project.find_subject("SW_001")
+
+    assert subject.data["alyx_id"]
+    assert subject.data["lab"] == "cortexlab"
+    assert alyx_gui.menu_labels(subject.node) == ["Remove", "Alyx details"]
+    assert subject._name.readonly
+
+
+def test_a_sync_marks_the_project_unsaved(alyx_gui, window, tmp_path):
+    window.project.save(str(tmp_path / "proj"))
+    assert window.project.is_saved()
+
+    alyx_gui.get_subjects(window)
+
+    assert not window.project.is_saved()
+
+
+def test_progress_is_shown_while_downloading(alyx_gui, window, seed):
+    seen = []
+    original = window._downloading
+
+    def record(done, total):
+        seen.append((done, total))
+        original(done, total)
+
+    window._downloading = record
+    alyx_gui.get_subjects(window)
+
+    listed = seed.ALICE_ALIVE_COUNT + seed.dead_count("alice")  # the dead are listed too
+    assert seen and seen[-1] == (listed, listed)
+
+
+def test_cancel_during_the_download_leaves_the_project_untouched(alyx_gui, window, qtbot):
+    window._get_subjects.click()
+    assert window.busy and window._cancel.enabled
+
+    window._cancel.click()
+
+    assert window.status == "Status: Sync cancelled: the project was not changed"
+    assert not window.busy
+    qtbot.wait(1500)  # the worker ends meanwhile; its result must be discarded
+    assert window.project.subjects == []
+    assert alyx_gui.subject_names(window.project) == set()
+
+
+@pytest.mark.parametrize(
+    ("answer", "replaced"), [("no", False), ("yes", True), ("no_all", False), ("yes_all", True)]
+)
+def test_each_answer_to_replace_local_details(
+    alyx_gui, synced, sw_010_changed_on_alyx, pybpod_dialogs, answer, replaced
+):
+    old_description = sw_010_changed_on_alyx
+    pybpod_dialogs.answers.append(answer)
+
+    alyx_gui.get_subjects(synced)
+
+    question = [call for call in pybpod_dialogs.calls if call[0] == "question"]
+    assert len(question) == 1
+    _, title, message = question[0]
+    assert title == "Update Subject"
+    assert message.startswith("Subject 'SW_010' already exists locally. Replace local details?")
+    description = synced.project.find_subject("SW_010").data["description"]
+    assert description == (NEW_DESCRIPTION if replaced else old_description)
+    counts = "1 updated, 0 removed, 0 skipped" if replaced else "0 updated, 0 removed, 1 skipped"
+    assert counts in synced.status
+
+
+def test_no_to_all_still_adds_new_subjects(
+    alyx_gui, synced, sw_010_changed_on_alyx, pybpod_dialogs
+):
+    project = synced.project
+    project.find_subject("SW_200").remove(silent=True)
+    pybpod_dialogs.answers.append("no_all")
+
+    alyx_gui.get_subjects(synced)
+
+    assert "SW_200" in alyx_gui.subject_names(project)
+    assert project.find_subject("SW_010").data["description"] == sw_010_changed_on_alyx
+    assert synced.status.startswith("Status: Sync done: 1 added, 0 updated, 0 removed, 1 skipped")
+
+
+def test_closing_the_question_cancels_the_sync(
+    alyx_gui, synced, sw_010_changed_on_alyx, pybpod_dialogs
+):
+    project = synced.project
+    project.find_subject("SW_200").remove(silent=True)
+    pybpod_dialogs.answers.append(None)  # the dialog was closed
+
+    alyx_gui.get_subjects(synced)
+
+    assert synced.status == "Status: Sync cancelled: the project was not changed"
+    assert "SW_200" not in alyx_gui.subject_names(project)
+    assert project.find_subject("SW_010").data["description"] == sw_010_changed_on_alyx
+
+
+def test_dead_subjects_leave_the_project_and_the_tree(alyx_gui, window, alyx_as_alice):
+    from pybpod_alyx_module.sync.subjects import new_subject_document
+
+    dead = next(iter(alyx_as_alice.subjects(nickname="dead_mouse_1", lab="cortexlab")))
+    project = window.project
+    local = project.create_subject()
+    local.name = "dead_mouse_1"
+    local.data = new_subject_document(local, {"alyx_id": dead["id"], "nickname": "dead_mouse_1"})
+    local.refresh_alyx_state()
+
+    alyx_gui.get_subjects(window)
+
+    assert "dead_mouse_1" not in alyx_gui.subject_names(project)
+    assert project.find_subject("dead_mouse_1") is None
+    assert ", 1 removed," in window.status
+    assert "Removed (dead on Alyx): dead_mouse_1" in window._report.value
+
+
+def test_a_local_subject_with_an_alyx_name_is_a_conflict_not_converted(alyx_gui, window):
+    project = window.project
+    local = project.create_subject()
+    local.name = "SW_003"
+
+    alyx_gui.get_subjects(window)
+
+    assert window.status.endswith("261 added, 0 updated, 0 removed, 0 skipped, 1 conflicts")
+    assert "Not added: SW_003 (cortexlab)" in window._report.value
+    assert not local.data or "alyx_id" not in local.data
+    assert alyx_gui.menu_labels(local.node) == ["Remove"]
+
+
+def test_lab_filter_selects_that_labs_subjects(alyx_gui, window, seed):
+    window._lab.value = "hoferlab"
+
+    alyx_gui.get_subjects(window)
+
+    expected = {s.nickname for s in seed.SUBJECTS if s.lab == "hoferlab" and s.alive}
+    assert alyx_gui.subject_names(window.project) == expected
