@@ -21,7 +21,7 @@ from pathlib import Path
 # Run as a folder, Python puts this folder on sys.path; import as the package the tests use.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from alyxserver import alyxmanage, server
+from alyxserver import alyxmanage, bulk, server
 from alyxserver.install import InstallError, install
 from alyxserver.layout import Layout, log, seed_hash, setup_logging
 from alyxserver.postgres import Postgres, PostgresError
@@ -159,6 +159,7 @@ COMMANDS = {
     "stop": (cmd_stop, "stop gunicorn and PostgreSQL"),
     "status": (cmd_status, "print server.json; exit 1 if the server does not answer"),
     "reset": (cmd_reset, "stop, then delete the database (keeps venv and seed cache)"),
+    "bulk": (bulk.cmd_bulk, "benchmarks only: exactly N extra subjects of user bench"),
 }
 
 
@@ -172,12 +173,15 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (_, help_text) in COMMANDS.items():
         sub.add_parser(name, help=help_text)
+    bulk.add_arguments(sub.choices["bulk"])
     args = parser.parse_args(argv)
     setup_logging(args.verbose)
     layout = Layout()
     command = COMMANDS[args.command][0]
     try:
         with locked(layout):
+            if args.command == "bulk":
+                return command(layout, args.subjects)
             return command(layout)
     except EXPECTED_ERRORS as error:
         log.error("%s failed: %s", args.command, error)

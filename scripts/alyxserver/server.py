@@ -24,7 +24,7 @@ from alyxserver.layout import Layout, log
 
 READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
-WORKERS = 2
+WORKERS = 2  # ALYX_LOCAL_WORKERS overrides it (benchmarks)
 
 
 class ServerError(RuntimeError):
@@ -59,7 +59,7 @@ def start_gunicorn(layout: Layout, pg_port: int, port: int) -> int:
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
-        str(WORKERS),
+        os.environ.get("ALYX_LOCAL_WORKERS") or str(WORKERS),
         "--timeout",
         "120",
         "--pid",

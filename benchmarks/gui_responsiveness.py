@@ -1,0 +1,182 @@
+"""How long the Qt event loop stalls during a full "Get Subjects" in the real PyBpod GUI.
+
+Boots PyBpod 1.8.2 in-process and offscreen with this plugin, connects to the
+local Alyx (``python scripts/alyxserver start``) as alice, and clicks
+Get Subjects in a new project, while a 10 ms ``QTimer`` records the gaps
+between its ticks. A gap well above 10 ms is the time the GUI was frozen.
+Prints a table: phase, subjects, total time, the longest and the 99th
+percentile gap. Not a test: numbers depend on the machine.
+
+Usage::
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/gui_responsiveness.py [--user alice] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["QT_API"] = "pyqt5"
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+
+def start_alyx() -> dict:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "alyxserver"), "start"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def boot_editor(folder: Path):
+    """PyBpod's editor with the plugin listed last, as a user's user_settings.py would."""
+    settings = folder / "user_settings.py"
+    settings.write_text(
+        textwrap.dedent(
+            f"""\
+            SETTINGS_PRIORITY = 0
+            GENERIC_EDITOR_PLUGINS_LIST = ['pybpodgui_plugin', 'pybpod_alyx_module']
+            PYFORMS_SILENT_PLUGINS_FINDER = True
+            APP_LOG_FILENAME = {str(folder / "app.log")!r}
+            ALYX_PLUGIN_TOKEN_FILE = {str(folder / "tokens.json")!r}
+            """
+        )
+    )
+    spec = importlib.util.spec_from_file_location("user_settings", settings)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.modules["user_settings"] = module
+    from confapp import conf
+
+    conf += module
+    os.chdir(folder)
+    from AnyQt.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    from pyforms_generic_editor.editor.base_editor import BaseEditor
+    from pyforms_gui.appmanager import StandAloneContainer
+
+    container = StandAloneContainer(BaseEditor)
+    container.show()
+    app.processEvents()
+    return app, container
+
+
+class GapRecorder:
+    """A 10 ms timer; each tick records the time since the previous one."""
+
+    def __init__(self, interval_ms: int = 10) -> None:
+        from AnyQt.QtCore import QTimer
+
+        self.gaps: list[float] = []
+        self._last = time.perf_counter()
+        self._timer = QTimer()
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.gaps.append((now - self._last) * 1000)
+        self._last = now
+
+    def start(self) -> None:
+        self._last = time.perf_counter()
+        self._timer.start()
+
+    def stop(self) -> list[float]:
+        self._tick()  # the gap up to now counts too
+        self._timer.stop()
+        return self.gaps
+
+
+def wait(app, condition, timeout: float = 600) -> None:
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the window stayed busy")
+        app.processEvents()
+        time.sleep(0.001)
+
+
+def measure(app, editor, server: dict, user: str, password: str) -> list[tuple]:
+    project = editor.model.create_project()
+    project.name = f"bench_{int(time.time() * 1000)}"
+    window = editor.model.open_alyx_connection(project)
+    window._address.value = server["base_url"]
+    window._user.value = user
+    window._password.value = password
+    rows = []
+    for phase, button in (("Connect", window._connect), ("Get Subjects", window._get_subjects)):
+        recorder = GapRecorder()
+        started = time.perf_counter()
+        recorder.start()
+        button.click()
+        wait(app, lambda: not window.busy)
+        gaps = recorder.stop()
+        elapsed = time.perf_counter() - started
+        rows.append(
+            (
+                phase,
+                len(project.subjects),
+                elapsed,
+                max(gaps),
+                statistics.quantiles(gaps, n=100)[98] if len(gaps) > 2 else max(gaps),
+                window.status,
+            )
+        )
+    window.close()
+    project.close(silent=True)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--user", default="alice")
+    parser.add_argument("--password", help="default: the seeded password of --user")
+    parser.add_argument(
+        "--address",
+        help="another Alyx (e.g. a benchmark server filled by `alyxserver bulk`, user bench); "
+        "default: start the seeded local one",
+    )
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    from alyxserver import seed_data
+
+    server = {"base_url": args.address} if args.address else start_alyx()
+    password = args.password or seed_data.USERS[args.user]
+    folder = Path(tempfile.mkdtemp(prefix="pybpod-alyx-bench-"))
+    app, container = boot_editor(folder)
+    editor = container._widget
+    editor._confirm_exit = lambda: True
+    print(f"Alyx {server['base_url']}, user {args.user}, PyBpod editor offscreen, timer 10 ms")
+    print(
+        f"{'run':>3}  {'phase':<13} {'subjects':>8} {'total s':>8} {'max gap ms':>10} {'p99 ms':>7}  status"
+    )
+    for run in range(1, args.runs + 1):
+        for phase, count, elapsed, longest, p99, status in measure(
+            app, editor, server, args.user, password
+        ):
+            print(
+                f"{run:>3}  {phase:<13} {count:>8} {elapsed:>8.2f} {longest:>10.1f} {p99:>7.1f}  {status}"
+            )
+    container.close()
+
+
+if __name__ == "__main__":
+    main()

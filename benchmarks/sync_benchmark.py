@@ -1,0 +1,643 @@
+"""Sync benchmark against a real local Alyx (alyx-local on PostgreSQL) with many subjects.
+
+Run from the repository (ONE-api comes from ``scripts/bootstrap --bench``)::
+
+    .venv/bin/python benchmarks/sync_benchmark.py [--sizes 1000 10000]
+
+It starts its own server under ``<repo>/.alyx-bench`` (never the test server), seeds
+``N`` subjects of user ``bench`` with ``scripts/alyxserver bulk``, measures every approach
+in a fresh child process, prints one table and stops the server. See benchmarks/README.md
+for what each column means.
+
+Requests are counted twice: in the child, by wrapping urllib3's
+``HTTPConnection.request`` (one call per HTTP request on the wire, retries included; our
+client, ONE-api and plain ``requests`` all go through it), and on the server, by the lines
+gunicorn's access log gained during the child's run. Memory is the child's peak RSS
+(``resource.getrusage(RUSAGE_SELF).ru_maxrss``), and its growth over the RSS measured just
+before the timed part (``/proc/self/status`` VmRSS); ``--tracemalloc`` adds the Python heap
+peak (and slows the timed part down).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import gc
+import inspect
+import json
+import math
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tracemalloc
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Callable
+
+REPO = Path(__file__).resolve().parent.parent
+ALYXSERVER = REPO / "scripts" / "alyxserver"
+DEFAULT_HOME = REPO / ".alyx-bench"
+
+sys.path.insert(0, str(REPO / "scripts"))
+from alyxserver import bulk  # noqa: E402  (standard library only)
+
+USER, PASSWORD = bulk.USER
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------
+# The server: our own ALYX_LOCAL_HOME, gunicorn with an access log, N bench subjects.
+# ---------------------------------------------------------------------------------------
+
+
+class BenchServer:
+    def __init__(self, home: Path, workers: int) -> None:
+        self.home = home
+        self.workers = workers
+        self.access_log = home / "logs" / "access.log"
+        self.url = ""
+
+    def _env(self) -> dict:
+        return dict(
+            os.environ,
+            ALYX_LOCAL_HOME=str(self.home),
+            ALYX_LOCAL_WORKERS=str(self.workers),
+            # gunicorn reads extra options from here; --workers on its command line wins.
+            GUNICORN_CMD_ARGS=f"--access-logfile {self.access_log}",
+        )
+
+    def _run(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, str(ALYXSERVER), *args],
+            env=self._env(),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        if result.returncode != 0:
+            raise SystemExit(f"scripts/alyxserver {' '.join(args)} failed ({result.returncode})")
+        return result.stdout
+
+    def start(self) -> None:
+        self._run("stop")  # a fresh gunicorn with our worker count and access log
+        self.access_log.parent.mkdir(parents=True, exist_ok=True)
+        self.access_log.unlink(missing_ok=True)
+        state = json.loads(self._run("start"))
+        self.url = state["url"]
+
+    def stop(self) -> None:
+        self._run("stop")
+
+    def bulk(self, subjects: int) -> None:
+        started = time.monotonic()
+        self._run("bulk", "--subjects", str(subjects))
+        log(f"{subjects} bench subjects ready ({time.monotonic() - started:.1f} s)")
+
+    def requests_logged(self) -> int:
+        try:
+            with open(self.access_log, "rb") as lines:
+                return sum(1 for _ in lines)
+        except FileNotFoundError:
+            return 0
+
+    def warm_up(self) -> None:
+        """A few requests so that every gunicorn worker has loaded Django's URLs."""
+        data = urllib.parse.urlencode({"username": USER, "password": PASSWORD}).encode()
+        with urllib.request.urlopen(self.url + "/auth-token", data=data, timeout=60) as answer:
+            token = json.load(answer)["token"]
+        headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
+        for _ in range(2 * self.workers):
+            request = urllib.request.Request(self.url + "/subjects?limit=5", headers=headers)
+            with urllib.request.urlopen(request, timeout=60) as answer:
+                answer.read()
+        time.sleep(1.0)  # let the access log catch up before the first run takes its mark
+
+
+# ---------------------------------------------------------------------------------------
+# Child side: one measurement per process, so that peak RSS belongs to it alone.
+# ---------------------------------------------------------------------------------------
+
+
+class RequestCounter:
+    """Counts HTTP requests sent by urllib3 in this process, by kind."""
+
+    def __init__(self) -> None:
+        import urllib3.connection
+
+        self.kinds: collections.Counter = collections.Counter()
+        lock = threading.Lock()
+        original = urllib3.connection.HTTPConnection.request
+        counter = self
+
+        def request(conn, method, url, *args, **kwargs):
+            with lock:
+                counter.kinds[_kind(method, url)] += 1
+            return original(conn, method, url, *args, **kwargs)
+
+        urllib3.connection.HTTPConnection.request = request
+
+    @property
+    def total(self) -> int:
+        return sum(self.kinds.values())
+
+
+def _kind(method: str, url: str) -> str:
+    path = urllib.parse.urlsplit(url).path.rstrip("/")
+    if path.endswith("/auth-token"):
+        return "login" if method == "POST" else "probe"
+    if path.endswith("/subjects"):
+        return "page"
+    if "/subjects/" in path:
+        return "detail"
+    return "other"
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def measure(run: Callable[[], dict], use_tracemalloc: bool) -> dict:
+    counter = RequestCounter()
+    gc.collect()
+    rss_before = _rss_mb()
+    if use_tracemalloc:
+        tracemalloc.start()
+    started = time.perf_counter()
+    extra = run()
+    seconds = time.perf_counter() - started
+    result = {
+        "seconds": seconds,
+        "requests": counter.total,
+        "by_kind": dict(counter.kinds),
+        "peak_rss_mb": _peak_rss_mb(),
+        "rss_growth_mb": max(0.0, _peak_rss_mb() - rss_before),
+        **extra,
+    }
+    if use_tracemalloc:
+        result["heap_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    return result
+
+
+def child_ours(args: argparse.Namespace) -> Callable[[], dict]:
+    from pybpod_alyx_module.alyx import AlyxClient
+    from pybpod_alyx_module.sync import SubjectSelection, download_subjects
+
+    options = {}
+    if args.page_workers:
+        if "page_workers" not in inspect.signature(AlyxClient).parameters:
+            raise SystemExit("this AlyxClient has no page_workers option")
+        options["page_workers"] = args.page_workers
+
+    def run() -> dict:
+        with AlyxClient(args.url, username=USER, password=PASSWORD, **options) as client:
+            if args.limit:  # download_subjects has no page size: the same list call with one
+                records = list(client.list("subjects", limit=args.limit, responsible_user=USER))
+            else:
+                selection = SubjectSelection(responsible_user=USER)
+                records = download_subjects(client, selection)
+        _save_records(args, records)
+        return {"subjects": len(records)}
+
+    return run
+
+
+def _save_records(args: argparse.Namespace, records: list) -> None:
+    if args.records and not Path(args.records).exists():
+        Path(args.records).write_text(json.dumps(records))
+
+
+def child_one(args: argparse.Namespace) -> Callable[[], dict]:
+    # HOME is a scratch folder (set by the parent): ONE writes its params and token there.
+    from one.webclient import AlyxClient as OneAlyxClient
+
+    def run() -> dict:
+        alyx = OneAlyxClient(
+            base_url=args.url, username=USER, password=PASSWORD, cache_rest=None, silent=True
+        )
+        query = f"/subjects?responsible_user={USER}"
+        if args.limit:
+            query += f"&limit={args.limit}"
+        answer = alyx.get(query)
+        records = list(answer)  # a lazy paginated list: iterating fetches every page
+        return {"subjects": len(records)}
+
+    return run
+
+
+def child_n_plus_one(args: argparse.Namespace) -> Callable[[], dict]:
+    """The 1.1.2 plugin's way: one list, then one detail GET per subject, one after another.
+
+    Plain module-level ``requests`` calls (no session, as 1.1.2 and ONE do). Unlike 1.1.2,
+    which read the first page only, the list's pages are followed, so that every approach
+    downloads the same subjects.
+    """
+    import requests
+
+    def run() -> dict:
+        login = requests.post(
+            args.url + "/auth-token", data={"username": USER, "password": PASSWORD}, timeout=60
+        )
+        login.raise_for_status()
+        headers = {"Authorization": f"Token {login.json()['token']}", "Accept": "application/json"}
+        entries, page_url = [], f"{args.url}/subjects?responsible_user={USER}"
+        while page_url:
+            page = requests.get(page_url, headers=headers, timeout=60)
+            page.raise_for_status()
+            entries += page.json()["results"]
+            page_url = page.json()["next"]
+        details, started = [], time.monotonic()
+        for done, entry in enumerate(entries, 1):
+            answer = requests.get(entry["url"], headers=headers, timeout=60)
+            answer.raise_for_status()
+            details.append(answer.json())
+            if done % 500 == 0 or done == len(entries):
+                spent = time.monotonic() - started
+                eta = spent / done * (len(entries) - done)
+                log(f"  N+1: {done}/{len(entries)} details, {spent:.0f} s, ~{eta:.0f} s left")
+        return {"subjects": len(details)}
+
+    return run
+
+
+def child_first_sync(args: argparse.Namespace) -> Callable[[], dict]:
+    from pybpod_alyx_module.sync import OverridePolicy, apply_plan, plan_subjects, save_sync
+    from pybpod_alyx_module.sync.project_files import open_project
+
+    records = json.loads(Path(args.records).read_text())
+
+    def run() -> dict:
+        phases = {}
+        clock = time.perf_counter()
+
+        def lap(name: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            phases[name] = now - clock
+            clock = now
+
+        project = open_project(args.project, create=True)
+        lap("create")
+        plan = plan_subjects(project, records, username=USER)
+        lap("plan")
+        result = apply_plan(project, plan, OverridePolicy("yes"))
+        lap("apply")
+        written = save_sync(project, result)
+        lap("save")
+        return {
+            "phases": phases,
+            "subjects": len(records),
+            "written": len(written),
+            "plan": plan.counts(),
+        }
+
+    return run
+
+
+def child_noop(args: argparse.Namespace) -> Callable[[], dict]:
+    from pybpod_alyx_module.alyx import AlyxClient
+    from pybpod_alyx_module.sync import (
+        OverridePolicy,
+        SubjectSelection,
+        apply_plan,
+        download_subjects,
+        plan_subjects,
+        save_sync,
+    )
+    from pybpod_alyx_module.sync.project_files import open_project
+
+    saved = None if args.download else json.loads(Path(args.records).read_text())
+
+    def run() -> dict:
+        phases = {}
+        clock = time.perf_counter()
+
+        def lap(name: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            phases[name] = now - clock
+            clock = now
+
+        project = open_project(args.project)
+        lap("reload")
+        records = saved
+        if args.download:
+            with AlyxClient(args.url, username=USER, password=PASSWORD) as client:
+                records = download_subjects(client, SubjectSelection(responsible_user=USER))
+            lap("download")
+        plan = plan_subjects(project, records, username=USER)
+        lap("plan")
+        result = apply_plan(project, plan, OverridePolicy("yes"))
+        lap("apply")
+        written = save_sync(project, result)
+        lap("save")
+        return {
+            "phases": phases,
+            "subjects": len(records),
+            "written": len(written),
+            "written_paths": [str(p) for p in written[:5]],
+            "plan": plan.counts(),
+        }
+
+    return run
+
+
+CHILDREN = {
+    "ours": child_ours,
+    "one": child_one,
+    "n_plus_one": child_n_plus_one,
+    "first_sync": child_first_sync,
+    "noop": child_noop,
+}
+
+
+def child_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("kind", choices=sorted(CHILDREN))
+    parser.add_argument("--url")
+    parser.add_argument("--limit", type=int)
+    parser.add_argument("--page-workers", type=int)
+    parser.add_argument("--records")
+    parser.add_argument("--project")
+    parser.add_argument("--download", action="store_true")
+    parser.add_argument("--tracemalloc", action="store_true")
+    args = parser.parse_args(argv)
+    run = CHILDREN[args.kind](args)  # imports happen here, outside the timed part
+    result = measure(run, args.tracemalloc)
+    print("RESULT " + json.dumps(result), flush=True)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------
+# Parent side: the runs, then one table.
+# ---------------------------------------------------------------------------------------
+
+
+class Runner:
+    def __init__(self, server: BenchServer, scratch: Path, use_tracemalloc: bool) -> None:
+        self.server = server
+        self.scratch = scratch
+        self.use_tracemalloc = use_tracemalloc
+        self.rows: list[dict] = []
+
+    def run(
+        self,
+        size: int,
+        label: str,
+        kind: str,
+        *args: str,
+        home: Path | None = None,
+        repeat: int = 1,
+    ) -> dict:
+        """One child per run; with ``repeat``, the row holds the median time of the runs."""
+        env = dict(os.environ, QT_API="pyqt5", QT_QPA_PLATFORM="offscreen")
+        if home is not None:
+            env["HOME"] = str(home)
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, *args]
+        if self.use_tracemalloc:
+            cmd.append("--tracemalloc")
+        runs = []
+        for attempt in range(1, repeat + 1):
+            log(f"{size}: {label} ({attempt}/{repeat}) ...")
+            before = self.server.requests_logged()
+            result = subprocess.run(
+                cmd, env=env, cwd=str(self.scratch), stdout=subprocess.PIPE, text=True
+            )
+            time.sleep(0.5)  # the access log line is written after the answer
+            lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
+            if result.returncode != 0 or not lines:
+                raise SystemExit(f"the {label} run failed ({result.returncode})")
+            run = json.loads(lines[-1][len("RESULT ") :])
+            run["server_requests"] = self.server.requests_logged() - before
+            log(f"{size}: {label}: {run['seconds']:.2f} s, {run['requests']} requests")
+            runs.append(run)
+        row = dict(runs[0], size=size, approach=label)
+        row["runs"] = [run["seconds"] for run in runs]
+        row["seconds"] = statistics.median(row["runs"])
+        row["peak_rss_mb"] = max(run["peak_rss_mb"] for run in runs)
+        row["rss_growth_mb"] = max(run["rss_growth_mb"] for run in runs)
+        self.rows.append(row)
+        return row
+
+
+def bench_size(runner: Runner, size: int, options: argparse.Namespace) -> None:
+    url = runner.server.url
+    work = runner.scratch / f"n{size}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    records = work / "records.json"
+    one_home = work / "one-home"
+    one_home.mkdir()
+    project = work / "bench_project"
+
+    repeat, only = options.repeat, set(options.only)
+    # (a) ours: the default first (it saves the records), then page sizes and concurrency.
+    ours = ("--url", url, "--records", str(records))
+    runner.run(size, "(a) ours, download_subjects", "ours", *ours, repeat=repeat)
+    for workers in options.page_workers if "ours" in only else ():
+        for limit in options.limits:
+            label = f"(a) ours, limit={limit}, page_workers={workers}"
+            runner.run(
+                size,
+                label,
+                "ours",
+                *("--url", url, "--limit", str(limit), "--page-workers", str(workers)),
+                repeat=repeat,
+            )
+    # (b) ONE-api
+    one_limits = [None, *[lim for lim in options.limits if lim != 250]]
+    for limit in one_limits if "one" in only else ():
+        label = "(b) ONE-api AlyxClient.get" + (f", limit={limit}" if limit else "")
+        extra = ("--limit", str(limit)) if limit else ()
+        runner.run(size, label, "one", "--url", url, *extra, home=one_home, repeat=repeat)
+    # (c) 1.1.2's N+1
+    skip = options.skip_n_plus_one_above
+    if "n_plus_one" not in only:
+        pass
+    elif skip is not None and size > skip:
+        log(f"{size}: (c) skipped (--skip-n-plus-one-above {skip})")
+    else:
+        runner.run(size, "(c) 1.1.2 way: list + 1 GET/subject", "n_plus_one", "--url", url)
+    if "sync" not in only:
+        return
+    # The sync itself, into a fresh project, then twice as a no-op.
+    common = ("--records", str(records), "--project", str(project))
+    runner.run(size, "first sync: plan+apply+save", "first_sync", *common)
+    runner.run(size, "no-op re-sync, download excluded", "noop", *common, repeat=repeat)
+    runner.run(
+        size,
+        "no-op re-sync, download included",
+        "noop",
+        *(*common, "--url", url, "--download"),
+        repeat=repeat,
+    )
+
+
+def print_table(rows: list[dict], options: argparse.Namespace, server_workers: int) -> None:
+    heap = any("heap_peak_mb" in row for row in rows)
+    header = ["N", "approach", "subjects", "HTTP requests", "server log", "wall s", "peak RSS MB"]
+    header += ["RSS growth MB"] + (["heap peak MB"] if heap else []) + ["notes"]
+    lines = [header]
+    for row in rows:
+        kinds = row.get("by_kind", {})
+        breakdown = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+        line = [
+            str(row["size"]),
+            row["approach"],
+            str(row.get("subjects", "")),
+            f"{row['requests']}" + (f" ({breakdown})" if breakdown else ""),
+            str(row["server_requests"]),
+            f"{row['seconds']:.2f}",
+            f"{row['peak_rss_mb']:.0f}",
+            f"{row['rss_growth_mb']:.0f}",
+        ]
+        if heap:
+            line.append(f"{row['heap_peak_mb']:.0f}" if "heap_peak_mb" in row else "")
+        line.append(_notes(row))
+        lines.append(line)
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    print()
+    print(
+        f"Sync benchmark, {time.strftime('%Y-%m-%d %H:%M')}, alyx-local 3.1.8 "
+        f"(gunicorn {server_workers} workers), {os.cpu_count()} CPUs, Python "
+        f"{sys.version.split()[0]}; load average at the end {os.getloadavg()[0]:.2f}"
+    )
+    for i, line in enumerate(lines):
+        print("| " + " | ".join(cell.ljust(w) for cell, w in zip(line, widths)) + " |")
+        if i == 0:
+            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    print()
+    for verdict in _targets(rows):
+        print(verdict)
+
+
+def _notes(row: dict) -> str:
+    notes = []
+    runs = row.get("runs", [])
+    if len(runs) > 1:
+        notes.append(f"median of {len(runs)} (min {min(runs):.2f}, max {max(runs):.2f})")
+    if "phases" in row:
+        notes.append(", ".join(f"{k} {v:.2f}" for k, v in row["phases"].items()))
+    if "written" in row:
+        notes.append(f"{row['written']} paths written")
+    return "; ".join(notes)
+
+
+def _targets(rows: list[dict]) -> list[str]:
+    def find(size: int, approach: str) -> dict | None:
+        return next((r for r in rows if r["size"] == size and r["approach"] == approach), None)
+
+    ours, n1 = "(a) ours, download_subjects", "(c) 1.1.2 way: list + 1 GET/subject"
+    noop = "no-op re-sync, download excluded"
+    verdicts = []
+    for row in rows:
+        if row["approach"] == ours:
+            pages = row["by_kind"].get("page", 0)
+            expected = math.ceil(row["subjects"] / 250)
+            verdicts.append(
+                f"requests at N={row['size']}: {row['requests']} in all, {pages} list pages "
+                f"(ceil(N/250) = {expected}): "
+                + ("grows with pages" if pages == expected else "NOT one request per page")
+            )
+    for size in sorted({r["size"] for r in rows}):
+        a, c, z = find(size, ours), find(size, n1), find(size, noop)
+        if a and c:
+            ratio = c["seconds"] / a["seconds"]
+            verdict = "met" if ratio >= 10 else "NOT met"
+            verdicts.append(
+                f"ours vs 1.1.2 at N={size}: {ratio:.1f}x faster (target >= 10x: {verdict})"
+            )
+        if z:
+            total, reload = z["seconds"], z["phases"]["reload"]
+            verdict = "met" if total < 2 else "NOT met"
+            verdicts.append(
+                f"no-op re-sync at N={size}, download excluded: {total:.2f} s, of which PyBpod's "
+                f"reload {reload:.2f} s and plan+apply+save {total - reload:.2f} s "
+                f"(target < 2 s: {verdict}); {z['written']} paths written"
+            )
+    return verdicts
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--child"]:
+        return child_main(argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument(
+        "--skip-n-plus-one-above",
+        type=int,
+        metavar="N",
+        help="skip the 1.1.2 approach (c) for sizes above N (it takes minutes at 10,000)",
+    )
+    parser.add_argument(
+        "--page-workers",
+        type=int,
+        nargs="*",
+        default=[1, 3],
+        help="page_workers values for our client's extra rows (default: 1 3)",
+    )
+    parser.add_argument(
+        "--limits", type=int, nargs="*", default=[250, 1000], help="page sizes to try (250 1000)"
+    )
+    parser.add_argument(
+        "--server-workers", type=int, default=2, help="gunicorn workers (alyx-local default 2)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of each download and no-op row (median)"
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=["ours", "one", "n_plus_one", "sync"],
+        default=["ours", "one", "n_plus_one", "sync"],
+        help="which rows (ours' default row always runs: it saves the records)",
+    )
+    parser.add_argument("--home", type=Path, default=DEFAULT_HOME, help="ALYX_LOCAL_HOME")
+    parser.add_argument("--keep-server", action="store_true", help="leave the server running")
+    parser.add_argument("--tracemalloc", action="store_true", help="also the Python heap peak")
+    parser.add_argument("--json", type=Path, help="write the raw results to this file")
+    options = parser.parse_args(argv)
+    if options.home.resolve() == (REPO / ".alyx-local").resolve():
+        parser.error("--home must not be the test server's ALYX_LOCAL_HOME")
+
+    server = BenchServer(options.home, options.server_workers)
+    scratch = Path(tempfile.mkdtemp(prefix="alyx-sync-bench-"))
+    runner = Runner(server, scratch, options.tracemalloc)
+    try:
+        log(f"starting the bench server in {options.home}")
+        server.start()
+        for size in sorted(options.sizes):
+            server.bulk(size)
+            server.warm_up()
+            bench_size(runner, size, options)
+    finally:
+        if not options.keep_server:
+            server.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+        if runner.rows:
+            if options.json:
+                options.json.write_text(json.dumps(runner.rows, indent=2))
+            print_table(runner.rows, options, options.server_workers)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
