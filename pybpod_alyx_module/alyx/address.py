@@ -58,3 +58,20 @@ def candidate_roots(address: str) -> list[str]:
     if address.endswith("/api"):
         return [address, address[: -len("/api")]]
     return [address, address + "/api"]
+
+
+def same_origin(link: str, reference: str) -> str:
+    """``link`` moved onto the scheme and host of ``reference`` (path and query kept).
+
+    Alyx writes absolute URLs in its answers (``next`` pages, each subject's
+    ``url``). Behind a TLS proxy Django often writes them ``http://`` for an
+    ``https://`` site; and a token must never follow a link to another host.
+
+    Examples
+    --------
+    >>> same_origin("http://alyx.example.org/subjects?offset=250", "https://alyx.example.org/api")
+    'https://alyx.example.org/subjects?offset=250'
+    """
+    ref = urlsplit(reference)
+    parts = urlsplit(link)
+    return urlunsplit((ref.scheme, ref.netloc, parts.path, parts.query, ""))

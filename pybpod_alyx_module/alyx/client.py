@@ -17,7 +17,7 @@ import requests
 from urllib3 import exceptions as urllib3_exceptions
 
 from . import errors
-from .address import candidate_roots, normalize_address
+from .address import candidate_roots, normalize_address, same_origin
 from .pagination import iterate_items
 from .responses import is_invalid_token, json_body, raise_for_status, server_detail
 from .token_store import TokenStore
@@ -135,9 +135,13 @@ class AlyxClient:
         return self._api_root
 
     def url(self, path: str) -> str:
-        """The absolute URL of an endpoint path such as ``'subjects'`` or ``'/users'``."""
+        """The absolute URL of an endpoint path such as ``'subjects'`` or ``'/users'``.
+
+        An absolute URL (a subject's ``url`` field, say) is kept on the client's own
+        scheme and host, so that the token is only ever sent where the user logged in.
+        """
         if path.startswith(("http://", "https://")):
-            return path
+            return same_origin(path, self.api_root)
         return f"{self.api_root}/{path.lstrip('/')}"
 
     # -- logging in --------------------------------------------------------------

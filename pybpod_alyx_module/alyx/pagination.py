@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from .address import same_origin
 from .errors import BadResponseError
 
 #: Fetches one page: ``(url, params) -> decoded JSON``.
@@ -69,7 +70,7 @@ def _follow(fetch: PageFetcher, page: dict, url: str) -> Iterator[tuple[str, Any
     """The pages after ``page``, one after another, following ``next``."""
     seen = {url}
     while page.get("next"):
-        next_url = _same_origin(page["next"], url)
+        next_url = same_origin(page["next"], url)
         if next_url in seen:
             raise BadResponseError(f"{url}: the server's pages loop back to {next_url}", url=url)
         seen.add(next_url)
@@ -82,7 +83,7 @@ def _remaining_pages(page: dict, url: str) -> list[str] | None:
     next_url, count = page.get("next"), page.get("count")
     if not next_url or not isinstance(count, int):
         return None
-    parts = urlsplit(_same_origin(next_url, url))
+    parts = urlsplit(same_origin(next_url, url))
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
     try:
         offset, limit = int(query["offset"]), int(query["limit"])
@@ -103,9 +104,3 @@ def _fetch_parallel(fetch: PageFetcher, urls: list[str], workers: int) -> Iterat
         yield from zip(urls, pool.map(lambda page_url: fetch(page_url, None), urls))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _same_origin(link: str, reference: str) -> str:
-    ref = urlsplit(reference)
-    parts = urlsplit(link)
-    return urlunsplit((ref.scheme, ref.netloc, parts.path, parts.query, ""))
