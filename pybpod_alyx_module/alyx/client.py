@@ -14,12 +14,12 @@ from collections.abc import Iterator
 from typing import Any, Callable
 
 import requests
-from urllib3 import exceptions as urllib3_exceptions
 
 from . import errors
 from .address import candidate_roots, normalize_address, same_origin
+from .network_errors import network_error
 from .pagination import iterate_items
-from .responses import is_invalid_token, json_body, raise_for_status, server_detail
+from .responses import is_invalid_token, is_json, json_body, raise_for_status, server_detail
 from .token_store import TokenStore
 from .transport import Timeout, new_session, split_timeout
 
@@ -121,7 +121,7 @@ class AlyxClient:
             tried = []
             for root in candidate_roots(self.address):
                 response = self._send("GET", root + "/auth-token")
-                if response.status_code == 405 or _is_json(response):
+                if response.status_code == 405 or is_json(response):
                     self._api_root = root
                     break
                 if response.status_code >= 500:
@@ -330,44 +330,13 @@ class AlyxClient:
     def _send(self, method: str, url: str, auth: bool = False, **kwargs: Any) -> requests.Response:
         """One HTTP exchange (with the session's retries); network failures become AlyxErrors."""
         headers = {"Authorization": f"Token {self.token}"} if auth and self.token else None
-        where = f"{method} {_without_query(url)}"
+        where = f"{method} {url.split('?', 1)[0]}"
         try:
             return self.session.request(
                 method, url, headers=headers, timeout=self.timeout, **kwargs
             )
         except requests.exceptions.RequestException as exc:
-            raise self._network_error(exc, where, url) from None
-
-    def _network_error(self, exc: Exception, where: str, url: str) -> errors.AlyxError:
-        """The AlyxError for a request that got no usable answer.
-
-        urllib3 hides the cause once retries are spent (a read timeout surfaces as
-        requests' ``ConnectionError``), so the innermost cause decides.
-        """
-        cause = _root_cause(exc)
-        reason = _short(cause)
-        if isinstance(exc, requests.exceptions.SSLError):
-            return errors.ServerUnreachableError(
-                f"Could not verify the TLS certificate of {self.address} ({where}): {reason}",
-                url=url,
-            )
-        timed_out = isinstance(cause, (urllib3_exceptions.TimeoutError, TimeoutError))
-        # urllib3's NewConnectionError (refused, unknown host) derives from its ConnectTimeoutError.
-        if timed_out and not isinstance(cause, urllib3_exceptions.NewConnectionError):
-            connecting = isinstance(cause, urllib3_exceptions.ConnectTimeoutError)
-            seconds = self.timeout[0] if connecting else self.timeout[1]
-            stage = "accept a connection" if connecting else "answer"
-            return errors.ServerTimeoutError(
-                f"The Alyx server at {self.address} did not {stage} within {seconds:g} s ({where})",
-                url=url,
-            )
-        if isinstance(
-            exc, (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError)
-        ):
-            return errors.ServerUnreachableError(
-                f"Could not reach the Alyx server at {self.address} ({where}): {reason}", url=url
-            )
-        return errors.AlyxError(f"{where} failed: {reason}", url=url)
+            raise network_error(exc, self.address, where, url, self.timeout) from None
 
 
 def _query(params: dict[str, Any]) -> dict[str, Any]:
@@ -377,32 +346,3 @@ def _query(params: dict[str, Any]) -> dict[str, Any]:
         for key, value in params.items()
         if value is not None
     }
-
-
-def _is_json(response: requests.Response) -> bool:
-    return response.ok and "json" in response.headers.get("Content-Type", "")
-
-
-def _without_query(url: str) -> str:
-    return url.split("?", 1)[0]
-
-
-def _root_cause(exc: BaseException) -> BaseException:
-    """The innermost exception inside requests' and urllib3's wrappers."""
-    while True:
-        inner = getattr(exc, "reason", None)
-        if not isinstance(inner, BaseException):
-            inner = next((a for a in reversed(exc.args) if isinstance(a, BaseException)), None)
-        if inner is None:
-            return exc
-        exc = inner
-
-
-def _short(cause: BaseException) -> str:
-    """A cause without the connection-pool noise.
-
-    ``HTTPConnection(host='h', port=1): Failed to establish a new connection:
-    [Errno 111] Connection refused`` becomes ``[Errno 111] Connection refused``.
-    """
-    text = str(cause)
-    return text.rsplit(": ", 1)[-1] if "): " in text else text

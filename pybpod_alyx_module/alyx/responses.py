@@ -46,6 +46,11 @@ def is_invalid_token(response: requests.Response) -> bool:
     return response.status_code in (401, 403) and server_detail(response) in INVALID_TOKEN_DETAILS
 
 
+def is_json(response: requests.Response) -> bool:
+    """True for a successful answer that says it is JSON."""
+    return response.ok and "json" in response.headers.get("Content-Type", "")
+
+
 def raise_for_status(response: requests.Response) -> None:
     """Raise the :class:`AlyxError` subclass that matches a non-2xx answer."""
     status = response.status_code
