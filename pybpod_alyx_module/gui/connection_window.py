@@ -34,6 +34,7 @@ from pybpod_alyx_module.sync.users import login_alyx_user
 
 from . import connections, messages
 from .background import BackgroundTask
+from .gc_pause import FullCollectionHold, hold_full_collections
 from .project_sync import apply_in_steps, download_and_plan, plan_for_project
 from .snapshot import ProjectSnapshot
 
@@ -75,6 +76,7 @@ class AlyxConnectionWindow(BaseWidget):
         self._steps: Iterator[SyncResult] | None = None  # applying, a few subjects per turn
         self._result: SyncResult | None = None  # the result so far, while applying
         self._to_add = 0
+        self._gc_hold: FullCollectionHold | None = None  # while applying (see gc_pause)
         self._client: AlyxClient | None = None  # being connected, or connected
 
         self._address = ControlText("Address", default=conf.ALYX_PLUGIN_ADDRESS or "")
@@ -265,6 +267,7 @@ class AlyxConnectionWindow(BaseWidget):
             self._apply_failed(exc)
             return
         self._to_add = len(plan.to_add)
+        self._gc_hold = hold_full_collections()
         self._steps = apply_in_steps(self.project, plan, self._ask_override)
         self._set_status("Status: Merging the subjects into the project…")
         self._apply_some()
@@ -280,14 +283,14 @@ class AlyxConnectionWindow(BaseWidget):
                 if time.perf_counter() > deadline:
                     break
         except StopIteration:
-            self._steps = None
+            self._stop_applying()
             self._applied(self._result)
             return
         except SyncCancelled:
-            self._steps = None
+            self._stop_applying()
             self._set_status(messages.CANCELLED)
         except Exception as exc:
-            self._steps = None
+            self._stop_applying()
             self._apply_failed(exc)
             return
         else:
@@ -298,6 +301,13 @@ class AlyxConnectionWindow(BaseWidget):
             return
         self._progress.hide()
         self._set_busy(False)
+
+    def _stop_applying(self) -> None:
+        """The apply ended (done, cancelled or failed): no more steps; full collections resume."""
+        self._steps = None
+        if self._gc_hold is not None:
+            self._gc_hold.release()
+            self._gc_hold = None
 
     def _applied(self, result: SyncResult) -> None:
         logger.info("Alyx sync: %s", result.counts())
