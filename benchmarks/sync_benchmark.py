@@ -550,10 +550,14 @@ def _targets(rows: list[dict]) -> list[str]:
     for row in rows:
         if row["approach"] == ours:
             pages = row["by_kind"].get("page", 0)
-            expected = math.ceil(row["subjects"] / 250)
+            # The client asks a small first page (it says how many there are), then pages of
+            # 250 in parallel: 1 + ceil((N - first) / 250) list requests.
+            from pybpod_alyx_module.alyx.pagination import FIRST_PAGE_SIZE as first
+
+            expected = 1 + math.ceil(max(row["subjects"] - first, 0) / 250)
             verdicts.append(
                 f"requests at N={row['size']}: {row['requests']} in all, {pages} list pages "
-                f"(ceil(N/250) = {expected}): "
+                f"(1 + ceil((N - {first})/250) = {expected}): "
                 + ("grows with pages" if pages == expected else "NOT one request per page")
             )
     for size in sorted({r["size"] for r in rows}):
