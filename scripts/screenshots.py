@@ -15,74 +15,16 @@ Usage::
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import os
-import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ["QT_API"] = "pyqt5"
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
 sys.path.insert(0, str(ROOT / "scripts"))
 
-
-def start_alyx() -> dict:
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "alyxserver"), "start"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(result.stdout)
-
-
-def boot_editor(folder: Path):
-    settings = folder / "user_settings.py"
-    settings.write_text(
-        textwrap.dedent(
-            f"""\
-            SETTINGS_PRIORITY = 0
-            GENERIC_EDITOR_PLUGINS_LIST = ['pybpodgui_plugin', 'pybpod_alyx_module']
-            APP_LOG_FILENAME = {str(folder / "app.log")!r}
-            ALYX_PLUGIN_TOKEN_FILE = {str(folder / "tokens.json")!r}
-            """
-        )
-    )
-    spec = importlib.util.spec_from_file_location("user_settings", settings)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    sys.modules["user_settings"] = module
-    from confapp import conf
-
-    conf += module
-    os.chdir(folder)
-    from AnyQt.QtWidgets import QApplication
-
-    app = QApplication.instance() or QApplication([])
-    from pyforms_generic_editor.editor.base_editor import BaseEditor
-    from pyforms_gui.appmanager import StandAloneContainer
-
-    container = StandAloneContainer(BaseEditor)
-    container.resize(1100, 760)
-    container.show()
-    app.processEvents()
-    return app, container
-
-
-def wait(app, condition, timeout: float = 300) -> None:
-    deadline = time.perf_counter() + timeout
-    while not condition():
-        if time.perf_counter() > deadline:
-            raise TimeoutError("the window stayed busy")
-        app.processEvents()
-        time.sleep(0.005)
+from pybpod_gui import boot_editor, start_alyx, wait  # noqa: E402
 
 
 def settle(app, seconds: float = 0.3) -> None:
@@ -97,7 +39,9 @@ def main() -> None:
 
     server = start_alyx()
     OUT.mkdir(parents=True, exist_ok=True)
-    app, container = boot_editor(Path(tempfile.mkdtemp(prefix="pybpod-alyx-shots-")))
+    app, container = boot_editor(
+        Path(tempfile.mkdtemp(prefix="pybpod-alyx-shots-")), size=(1100, 760)
+    )
     editor = container._widget
     editor._confirm_exit = lambda: True
 
