@@ -10,11 +10,9 @@ the GUI thread, at the end, after every question was answered.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Iterator
 from typing import Any
 
-from AnyQt.QtCore import Qt, QTimer
+from AnyQt.QtCore import Qt
 from AnyQt.QtWidgets import QFormLayout
 from confapp import conf
 from pyforms.basewidget import BaseWidget
@@ -29,23 +27,18 @@ from pyforms.controls import (
 )
 
 from pybpod_alyx_module.alyx import AlyxClient, TokenStore
-from pybpod_alyx_module.sync import SubjectSelection, SyncCancelled, SyncResult, check_user_name
+from pybpod_alyx_module.sync import SubjectSelection, SyncResult, check_user_name
 from pybpod_alyx_module.sync.users import login_alyx_user
 
 from . import connections, messages
 from .background import BackgroundTask
-from .gc_pause import FullCollectionHold, hold_full_collections
-from .project_sync import apply_in_steps, download_and_plan, plan_for_project
+from .project_sync import download_and_plan, plan_for_project
 from .snapshot import ProjectSnapshot
+from .stepped_apply import SteppedApply
 
 logger = logging.getLogger(__name__)
 
 TITLE = "Alyx connection"
-#: Longest time (s) the GUI thread spends applying subjects before letting the event loop run.
-APPLY_BUDGET = 0.03
-#: Pause (ms) between two turns of applying: a zero pause lets Qt run turn after turn
-#: before other timers and paint events get a go.
-APPLY_PAUSE_MS = 5
 
 
 def show_connection_window(project: Any) -> AlyxConnectionWindow:
@@ -73,10 +66,7 @@ class AlyxConnectionWindow(BaseWidget):
         super().__init__(TITLE, parent_win=project.mainwindow)
         self.project = project
         self._task: BackgroundTask | None = None
-        self._steps: Iterator[SyncResult] | None = None  # applying, a few subjects per turn
-        self._result: SyncResult | None = None  # the result so far, while applying
-        self._to_add = 0
-        self._gc_hold: FullCollectionHold | None = None  # while applying (see gc_pause)
+        self._applying: SteppedApply | None = None  # the plan, a few subjects per turn
         self._client: AlyxClient | None = None  # being connected, or connected
 
         self._address = ControlText("Address", default=conf.ALYX_PLUGIN_ADDRESS or "")
@@ -128,7 +118,8 @@ class AlyxConnectionWindow(BaseWidget):
     @property
     def busy(self) -> bool:
         """True while a Connect or a Get Subjects is running."""
-        return (self._task is not None and self._task.running) or self._steps is not None
+        applying = self._applying is not None and self._applying.running
+        return (self._task is not None and self._task.running) or applying
 
     @property
     def connected(self) -> bool:
@@ -266,48 +257,25 @@ class AlyxConnectionWindow(BaseWidget):
         except Exception as exc:
             self._apply_failed(exc)
             return
-        self._to_add = len(plan.to_add)
-        self._gc_hold = hold_full_collections()
-        self._steps = apply_in_steps(self.project, plan, self._ask_override)
         self._set_status("Status: Merging the subjects into the project…")
-        self._apply_some()
+        self._applying = SteppedApply(
+            self.project,
+            plan,
+            self._ask_override,
+            on_progress=self._adding,
+            on_done=self._applied,
+            on_cancelled=self._apply_cancelled,
+            on_failed=self._apply_failed,
+        ).start()
 
-    def _apply_some(self) -> None:
-        """Apply steps for up to APPLY_BUDGET seconds, then let the event loop breathe."""
-        if self._steps is None:
-            return
-        deadline = time.perf_counter() + APPLY_BUDGET
-        try:
-            while True:
-                self._result = next(self._steps)
-                if time.perf_counter() > deadline:
-                    break
-        except StopIteration:
-            self._stop_applying()
-            self._applied(self._result)
-            return
-        except SyncCancelled:
-            self._stop_applying()
-            self._set_status(messages.CANCELLED)
-        except Exception as exc:
-            self._stop_applying()
-            self._apply_failed(exc)
-            return
-        else:
-            done = len(self._result.added)
-            _set_progress(self._progress, done, self._to_add)
-            self._set_status(f"Status: Adding subjects {done}/{self._to_add}")
-            QTimer.singleShot(APPLY_PAUSE_MS, self._apply_some)
-            return
+    def _adding(self, done: int, total: int) -> None:
+        _set_progress(self._progress, done, total)
+        self._set_status(f"Status: Adding subjects {done}/{total}")
+
+    def _apply_cancelled(self) -> None:
+        self._set_status(messages.CANCELLED)
         self._progress.hide()
         self._set_busy(False)
-
-    def _stop_applying(self) -> None:
-        """The apply ended (done, cancelled or failed): no more steps; full collections resume."""
-        self._steps = None
-        if self._gc_hold is not None:
-            self._gc_hold.release()
-            self._gc_hold = None
 
     def _applied(self, result: SyncResult) -> None:
         logger.info("Alyx sync: %s", result.counts())
