@@ -278,7 +278,6 @@ def child_n_plus_one(args: argparse.Namespace) -> Callable[[], dict]:
 
 
 def child_first_sync(args: argparse.Namespace) -> Callable[[], dict]:
-    from pybpod_alyx_module.sync import OverridePolicy, apply_plan, plan_subjects, save_sync
     from pybpod_alyx_module.sync.project_files import open_project
 
     records = json.loads(Path(args.records).read_text())
@@ -295,12 +294,7 @@ def child_first_sync(args: argparse.Namespace) -> Callable[[], dict]:
 
         project = open_project(args.project, create=True)
         lap("create")
-        plan = plan_subjects(project, records, username=USER)
-        lap("plan")
-        result = apply_plan(project, plan, OverridePolicy("yes"))
-        lap("apply")
-        written = save_sync(project, result)
-        lap("save")
+        plan, written = plan_apply_save(project, records, lap)
         return {
             "phases": phases,
             "subjects": len(records),
@@ -311,15 +305,24 @@ def child_first_sync(args: argparse.Namespace) -> Callable[[], dict]:
     return run
 
 
+def plan_apply_save(project, records: list, lap: Callable[[str], None]) -> tuple:
+    """The sync's three local phases, each timed by ``lap``: ``(plan, paths written)``."""
+    from pybpod_alyx_module.sync import OverridePolicy, apply_plan, plan_subjects, save_sync
+
+    plan = plan_subjects(project, records, username=USER)
+    lap("plan")
+    result = apply_plan(project, plan, OverridePolicy("yes"))
+    lap("apply")
+    written = save_sync(project, result)
+    lap("save")
+    return plan, written
+
+
 def child_noop(args: argparse.Namespace) -> Callable[[], dict]:
     from pybpod_alyx_module.alyx import AlyxClient
     from pybpod_alyx_module.sync import (
-        OverridePolicy,
         SubjectSelection,
-        apply_plan,
         download_subjects,
-        plan_subjects,
-        save_sync,
     )
     from pybpod_alyx_module.sync.project_files import open_project
 
@@ -342,12 +345,7 @@ def child_noop(args: argparse.Namespace) -> Callable[[], dict]:
             with AlyxClient(args.url, username=USER, password=PASSWORD) as client:
                 records = download_subjects(client, SubjectSelection(responsible_user=USER))
             lap("download")
-        plan = plan_subjects(project, records, username=USER)
-        lap("plan")
-        result = apply_plan(project, plan, OverridePolicy("yes"))
-        lap("apply")
-        written = save_sync(project, result)
-        lap("save")
+        plan, written = plan_apply_save(project, records, lap)
         return {
             "phases": phases,
             "subjects": len(records),

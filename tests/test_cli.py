@@ -182,6 +182,17 @@ def test_without_create_a_missing_project_is_an_error(tmp_path, capsys, as_user)
     assert not (tmp_path / "nothing_here").exists()
 
 
+def test_a_file_given_as_the_project_is_a_clear_error_and_stays_as_it_was(
+    tmp_path, capsys, as_user
+):
+    not_a_folder = tmp_path / "notes.txt"
+    not_a_folder.write_text("rig notes")
+    code, _out, err = run(capsys, "sync", not_a_folder, "--create", *as_user("bob"))
+    assert code not in (EXIT_OK, EXIT_CONFLICTS)
+    assert "is a file, not a PyBpod project folder" in err and "Traceback" not in err
+    assert not_a_folder.read_text() == "rig notes"
+
+
 def test_create_makes_a_fresh_project_pybpod_loads(tmp_path, capsys, as_user):
     project = tmp_path / "brand_new"
     code, _out, err = run(capsys, "sync", project, *as_user("bob"), "--create")

@@ -7,7 +7,7 @@ Building thousands of PyBpod subjects (dozens of Python objects each) crosses
 that line again and again: with 3,000 subjects, six full collections of 80 to
 150 ms each, on the GUI thread, each a frozen window, growing with the project.
 
-While a sync applies its subjects, :func:`hold_full_collections` raises the
+While a sync applies its subjects, :class:`FullCollectionHold` raises the
 oldest generation's threshold out of reach: the young collections go on (a few
 ms each; they free the short-lived cycles), only the full walks wait. The
 previous thresholds come back when the last sync ends; Python then makes its
@@ -55,8 +55,3 @@ class FullCollectionHold:
                 if current[2] == _OUT_OF_REACH:  # nobody else changed them meanwhile
                     gc.set_threshold(*_saved)
                 _saved = None
-
-
-def hold_full_collections() -> FullCollectionHold:
-    """Hold back full collections until the returned hold is released (several syncs may hold)."""
-    return FullCollectionHold()

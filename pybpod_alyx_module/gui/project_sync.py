@@ -22,6 +22,7 @@ from pybpod_alyx_module.sync import (
     SyncPlan,
     SyncResult,
     apply_plan,
+    decide_updates,
     download_subjects,
     plan_subjects,
 )
@@ -83,12 +84,11 @@ def apply_in_steps(
     answers already given, so the core stays the only code that changes the
     project; after each step the project is consistent (whole subjects only).
     """
-    policy = OverridePolicy(ask=ask)
-    accepted = [update for update in plan.to_update if policy.allows(update)]
+    accepted, declined = decide_updates(plan, OverridePolicy(ask=ask))
     approved = OverridePolicy("yes")
     first = dataclasses.replace(plan, to_add=[], to_update=accepted)
     result = _apply_part(project, first, approved)
-    result.declined = [u.subject for u in plan.to_update if u not in accepted]
+    result.declined = declined
     yield result
     for start in range(0, len(plan.to_add), batch):
         part = SyncPlan(to_add=plan.to_add[start : start + batch])

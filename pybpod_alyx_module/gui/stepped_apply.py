@@ -17,7 +17,7 @@ from AnyQt.QtCore import QTimer
 
 from pybpod_alyx_module.sync import SyncCancelled, SyncPlan, SyncResult
 
-from .gc_pause import hold_full_collections
+from .gc_pause import FullCollectionHold
 from .project_sync import apply_in_steps
 
 #: Longest time (s) the GUI thread spends applying subjects before letting the event loop run.
@@ -54,7 +54,7 @@ class SteppedApply:
         self._steps = apply_in_steps(project, plan, ask)
         self._to_add = len(plan.to_add)
         self._result: SyncResult | None = None
-        self._hold = hold_full_collections()
+        self._hold = FullCollectionHold()
         self._on_progress, self._on_done = on_progress, on_done
         self._on_cancelled, self._on_failed = on_cancelled, on_failed
 

@@ -5,7 +5,14 @@ Data flows one way: :func:`download_subjects` (network, all before any change) â
 :func:`save_sync` (files on disk, atomically; in the GUI, PyBpod's Save does it).
 """
 
-from .apply import Answer, OverridePolicy, SyncCancelled, SyncResult, apply_plan
+from .apply import (
+    Answer,
+    OverridePolicy,
+    SyncCancelled,
+    SyncResult,
+    apply_plan,
+    decide_updates,
+)
 from .download import SubjectSelection, add_details, download_subjects
 from .plan import SubjectAdd, SubjectProblem, SubjectRemoval, SubjectUpdate, SyncPlan, plan_subjects
 from .save import save_sync
@@ -27,6 +34,7 @@ __all__ = [
     "add_details",
     "apply_plan",
     "check_user_name",
+    "decide_updates",
     "download_subjects",
     "plan_subjects",
     "save_sync",

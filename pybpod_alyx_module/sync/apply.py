@@ -110,6 +110,15 @@ class SyncResult:
         }
 
 
+def decide_updates(plan: SyncPlan, policy: OverridePolicy) -> tuple[list[SubjectUpdate], list[Any]]:
+    """Ask ``policy`` about every update: the accepted updates, and the subjects declined.
+
+    Raises :class:`SyncCancelled` if a question is cancelled; nothing has changed then.
+    """
+    accepted = [update for update in plan.to_update if policy.allows(update)]
+    return accepted, [u.subject for u in plan.to_update if u not in accepted]
+
+
 def apply_plan(project: Any, plan: SyncPlan, policy: OverridePolicy) -> SyncResult:
     """Make the plan's changes on ``project`` and log its Alyx user in.
 
@@ -118,9 +127,9 @@ def apply_plan(project: Any, plan: SyncPlan, policy: OverridePolicy) -> SyncResu
     SyncCancelled
         The user answered Cancel to a question; the project is unchanged.
     """
-    accepted = [update for update in plan.to_update if policy.allows(update)]
+    accepted, declined = decide_updates(plan, policy)
     result = SyncResult(
-        declined=[u.subject for u in plan.to_update if u not in accepted],
+        declined=declined,
         conflicts=list(plan.conflicts),
         refused=list(plan.refused),
         unchanged=plan.unchanged,

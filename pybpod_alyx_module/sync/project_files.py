@@ -59,6 +59,8 @@ def open_project(path: str | Path, create: bool = False) -> Any:
         except Exception as exc:  # PyBpod raises bare Exceptions for broken files
             raise ProjectError(f"PyBpod cannot load the project in {folder}: {exc}") from exc
         return project
+    if folder.exists() and not folder.is_dir():
+        raise ProjectError(f"{folder} is a file, not a PyBpod project folder")
     if folder.exists() and any(folder.iterdir()):
         raise ProjectError(f"{folder} is not a PyBpod project: it has no {marker.name}")
     if not create:
