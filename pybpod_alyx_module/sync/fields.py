@@ -42,9 +42,6 @@ ALYX_TO_LOCAL = {
     "remaining_water": "remaining_water",
 }
 
-#: Keys only the detail endpoint answers: a list download leaves the saved values alone.
-DETAIL_ONLY = frozenset({"weighings", "water_administration"})
-
 #: Keys Alyx derives from the date or from other records (age, water budget): refreshing
 #: them is not "replacing local details", so it needs no question.
 DERIVED = frozenset(
