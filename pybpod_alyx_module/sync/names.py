@@ -48,6 +48,25 @@ def folder_name_problem(name: str) -> str | None:
     return None
 
 
+def folded_name(name: str) -> str:
+    """The key under which two names are one folder on Windows or macOS.
+
+    Both ignore case, and macOS also the Unicode normalisation form: ``Mouse``
+    and ``mouse``, or ``souris_é`` written precomposed (NFC) and decomposed
+    (NFD), would be one folder there while Linux makes two. Case folding goes
+    further than either (``ß`` folds to ``ss``): a few more names count as
+    taken, never fewer.
+
+    Examples
+    --------
+    >>> folded_name("Mouse") == folded_name("mouse")
+    True
+    >>> folded_name("souris_\u00e9") == folded_name("souris_e\u0301")
+    True
+    """
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
+
+
 def twin_name(nickname: str, lab: str | None) -> str:
     """The name for a subject whose nickname is already taken locally by another Alyx subject.
 

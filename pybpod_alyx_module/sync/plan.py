@@ -14,7 +14,12 @@ Matching rules:
      reported and never converted silently;
    - another Alyx subject has that name (the same nickname in another lab):
      the new one is named ``<lab>__<nickname>``.
+   Names are compared as Windows and macOS compare folder names
+   (:func:`~pybpod_alyx_module.sync.names.folded_name`): ``Mouse`` takes ``mouse``.
 3. Dead Alyx subjects that are not in the project are not added.
+4. A record that is not a well-formed subject (no UUID id, a nickname that is
+   not text, an id listed twice, an oversized field) is refused with a reason
+   (:mod:`~pybpod_alyx_module.sync.records`); the others sync.
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .fields import ALYX_ID, DERIVED, local_fields
-from .names import folder_name_problem, twin_name
+from .names import folded_name, folder_name_problem, twin_name
+from .records import screen_records, shorten
 from .subjects import alyx_data, alyx_id
 from .users import users_to_add
 
@@ -129,11 +135,13 @@ def plan_subjects(
     plan = SyncPlan(username=username)
     if username:
         plan.users_to_add = users_to_add(project, [u for u in other_users if u != username])
+    records, refused = screen_records(records)
+    plan.refused += [_refusal(record, reason) for record, reason in refused]
     local_by_id = {alyx_id(s): s for s in project.subjects if alyx_id(s)}
-    local_by_name = {s.name: s for s in project.subjects}
+    local_by_name = {folded_name(s.name): s for s in project.subjects}
     planned_names: set[str] = set()
     new_records = []
-    ordered = sorted(records, key=lambda r: (r.get("nickname") or "", r.get("lab") or "", r["id"]))
+    ordered = sorted(records, key=lambda r: (r["nickname"], r.get("lab") or "", r["id"]))
     for record in ordered:
         local = local_by_id.get(record["id"])
         if local is None:
@@ -146,6 +154,17 @@ def plan_subjects(
     for record in new_records:
         _plan_add(plan, record, local_by_name, planned_names)
     return plan
+
+
+def _refusal(record: Any, reason: str) -> SubjectProblem:
+    """A malformed record, described with what can be shown of it."""
+    fields = record if isinstance(record, dict) else {}
+
+    def text(key: str) -> str | None:
+        value = fields.get(key)
+        return value if isinstance(value, str) and len(value) <= 60 else shorten(value)
+
+    return SubjectProblem(text("nickname") or "", text("lab"), text("id") or "", reason)
 
 
 def _is_alive(record: dict[str, Any]) -> bool:
@@ -168,7 +187,7 @@ def _plan_add(
     local_by_name: dict[str, Any],
     planned_names: set[str],
 ) -> None:
-    nickname, lab = record.get("nickname") or "", record.get("lab")
+    nickname, lab = record["nickname"], record.get("lab")
 
     def problem(reason: str) -> SubjectProblem:
         return SubjectProblem(nickname, lab, record["id"], reason)
@@ -178,20 +197,25 @@ def _plan_add(
         plan.refused.append(problem(f"its nickname cannot be a folder name: {refusal}"))
         return
     name = nickname
-    holder = local_by_name.get(name)
+    holder = local_by_name.get(folded_name(name))
     if holder is not None and not alyx_id(holder):
+        same = "" if holder.name == name else " (one folder on Windows and macOS)"
         plan.conflicts.append(
-            problem(f"a local subject named '{name}' is not an Alyx subject; rename it to sync")
+            problem(
+                f"a local subject named '{holder.name}'{same} is not an Alyx subject; "
+                "rename it to sync"
+            )
         )
         return
-    if holder is not None or name in planned_names:
+    if holder is not None or folded_name(name) in planned_names:
         name = twin_name(nickname, lab)
-        if folder_name_problem(name) or name in local_by_name or name in planned_names:
+        key = folded_name(name)
+        if folder_name_problem(name) or key in local_by_name or key in planned_names:
             plan.conflicts.append(
                 problem(f"'{nickname}' and '{name}' are both taken by other local subjects")
             )
             return
-    planned_names.add(name)
+    planned_names.add(folded_name(name))
     fields = local_fields(record)
     fields.setdefault(ALYX_ID, record["id"])
     plan.to_add.append(SubjectAdd(name, fields))
