@@ -1,4 +1,7 @@
-"""The exit codes of ``pybpod-alyx``, for scripts that run it on rigs."""
+"""The exit codes of ``pybpod-alyx``, for scripts that run it on rigs.
+
+``MEANINGS`` says each in words: ``--help`` and the README list them from it.
+"""
 
 OK = 0
 #: Anything else: a broken project folder, a server error, a bad answer…
@@ -9,7 +12,27 @@ USAGE = 2
 BAD_CREDENTIALS = 3
 #: The server could not be reached, or did not answer in time.
 UNREACHABLE = 4
-#: The sync was done, but some subjects were left out because of name conflicts.
-CONFLICTS = 5
+#: The sync was done, but some Alyx subjects were left out: a name conflict with a local
+#: subject, or a nickname that cannot be a folder name. Wins over ``SKIPPED``.
+LEFT_OUT = 5
+#: The sync was done, but subjects whose details changed on Alyx kept their local details
+#: because nobody decided: no terminal to ask at, and no ``--override``.
+SKIPPED = 6
 #: Cancelled by the user (Ctrl-C, or Cancel at a question).
 CANCELLED = 130
+
+MEANINGS = {
+    OK: "done",
+    ERROR: "any other error (a broken project folder, a server error, …)",
+    USAGE: "wrong command-line usage",
+    BAD_CREDENTIALS: "bad credentials, or no password found",
+    UNREACHABLE: "server unreachable or too slow",
+    LEFT_OUT: "done, but subjects left out (name conflicts, refused nicknames)",
+    SKIPPED: "done, but changed subjects skipped: no terminal and no --override",
+    CANCELLED: "cancelled (Ctrl-C, or Cancel at a question)",
+}
+
+
+def describe() -> str:
+    """The exit codes, one a line, as ``--help`` shows them."""
+    return "\n".join(f"  {code:>3}  {meaning}" for code, meaning in MEANINGS.items())

@@ -1,8 +1,6 @@
 """``pybpod-alyx``: sync Alyx subjects into a PyBpod project, list subjects, log in and out.
 
-Exit codes: 0 success, 1 any other error, 2 wrong usage, 3 bad credentials,
-4 server unreachable or too slow, 5 sync done but with conflicts left out,
-130 cancelled.
+The exit codes are in :mod:`pybpod_alyx_module.cli.exit_codes` (and in ``--help``).
 """
 
 from __future__ import annotations
@@ -32,7 +30,12 @@ from .output import ProgressBar, format_table
 
 SUBJECT_COLUMNS = ("nickname", "lab", "responsible_user", "sex", "birth_date", "alive", "id")
 
-logger = logging.getLogger("pybpod_alyx_module.cli")
+EXIT_CODES = "exit codes:\n" + exit_codes.describe()
+EPILOG = (
+    "Defaults come from ALYX_PLUGIN_* in ./user_settings.py when there is one.\n"
+    "Passwords are never taken from the command line: a saved token ('pybpod-alyx login'),\n"
+    "the system keyring, $ALYX_PASSWORD, or a prompt.\n\n" + EXIT_CODES
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -64,9 +67,8 @@ def build_parser(defaults: Defaults) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pybpod-alyx",
         description="Sync subjects from an Alyx database into PyBpod projects.",
-        epilog="Defaults come from ALYX_PLUGIN_* in ./user_settings.py when there is one. "
-        "Passwords are never taken from the command line: a saved token "
-        "('pybpod-alyx login'), the system keyring, $ALYX_PASSWORD, or a prompt.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
@@ -94,14 +96,23 @@ def build_parser(defaults: Defaults) -> argparse.ArgumentParser:
     )
 
     sync = commands.add_parser(
-        "sync", parents=[connection, selection], help="merge Alyx subjects into a PyBpod project"
-    )
-    sync.add_argument("project_dir", type=Path, metavar="PROJECT_DIR")
-    sync.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+        "sync", parents=[connection, selection], help="merge Alyx subjects into a PyBpod project",
+        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    sync.add_argument(
+        "project_dir", type=Path, metavar="PROJECT_DIR",
+        help="the PyBpod project folder (the one holding PROJECT_DIR.json); "
+        "with --create, a new or empty folder",
+    )  # fmt: skip
+    sync.add_argument(
+        "--dry-run", action="store_true",
+        help="print the plan, change nothing; exits as the sync would",
+    )  # fmt: skip
     sync.add_argument(
         "--override", choices=("ask", "yes", "no"),
-        help="replace changed local details: ask (default at a terminal), yes, or no "
-        "(default otherwise); new subjects are added in every case",
+        help="replace changed local details: ask (default at a terminal), yes, or no; "
+        "without a terminal and without --override, changed subjects are skipped (exit 6); "
+        "new subjects are added in every case",
     )  # fmt: skip
     sync.add_argument(
         "--override-only", nargs="+", metavar="NAME",
@@ -136,15 +147,21 @@ def build_parser(defaults: Defaults) -> argparse.ArgumentParser:
     return parser
 
 
-def connect(args: argparse.Namespace, defaults: Defaults) -> AlyxClient:
-    """A client that uses a saved token, else finds a password only when it needs one."""
+def connect(args: argparse.Namespace, defaults: Defaults, use_token: bool = True) -> AlyxClient:
+    """A client that uses a saved token, else finds a password only when it needs one.
+
+    ``use_token=False`` (``login``): a password is needed whatever token is saved.
+    """
+    token_file = defaults.token_file if use_token else None
     return AlyxClient(
         args.address,
         username=args.username,
         timeout=(defaults.connect_timeout, defaults.read_timeout),
         retries=defaults.retries,
         token_store=TokenStore(defaults.token_file),
-        password_provider=lambda: find_password(args.address, args.username, defaults.password),
+        password_provider=lambda: find_password(
+            args.address, args.username, defaults.password, token_file=token_file
+        ),
     )
 
 
@@ -170,6 +187,8 @@ def _run_subjects(args: argparse.Namespace, defaults: Defaults) -> int:
     if args.json:
         json.dump(subjects, sys.stdout, indent=1, ensure_ascii=False)
         print()
+    elif not subjects:
+        print("0 subjects")
     else:
         print(
             format_table(SUBJECT_COLUMNS, ([s.get(c) for c in SUBJECT_COLUMNS] for s in subjects))
@@ -179,7 +198,7 @@ def _run_subjects(args: argparse.Namespace, defaults: Defaults) -> int:
 
 
 def _run_login(args: argparse.Namespace, defaults: Defaults) -> int:
-    with connect(args, defaults) as alyx:
+    with connect(args, defaults, use_token=False) as alyx:
         alyx.login()
         print(
             f"Logged in to {alyx.api_root} as {alyx.username}; token saved in {defaults.token_file}"

@@ -1,9 +1,17 @@
-"""``pybpod-alyx sync``: download, plan, ask, apply, save — then a summary table."""
+"""``pybpod-alyx sync``: download, plan, ask, apply, save — then a summary table.
+
+A sync that leaves work undone ends with its own exit code and a one-line hint on
+stderr, so that a job run without a terminal learns it: subjects left out (a name
+conflict, a nickname that cannot be a folder name) exit 5; subjects whose changed
+details were skipped because nobody decided (no terminal, no ``--override``) exit 6.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from pybpod_alyx_module.alyx import AlyxClient
@@ -20,6 +28,7 @@ from pybpod_alyx_module.sync import (
     download_subjects,
     plan_subjects,
     save_sync,
+    users_to_add,
 )
 from pybpod_alyx_module.sync.project_files import ProjectError, open_project
 
@@ -30,11 +39,15 @@ _ANSWERS = {"n": Answer.NO, "y": Answer.YES, "N": Answer.NO_TO_ALL, "Y": Answer.
 
 
 def run_sync(alyx: AlyxClient, args: argparse.Namespace, selection: SubjectSelection) -> int:
+    if args.override == "ask" and not sys.stdin.isatty():
+        print("pybpod-alyx: --override ask needs a terminal to ask at", file=sys.stderr)
+        return exit_codes.USAGE
     try:
         project = open_project(args.project_dir, create=args.create)
         username = check_user_name(alyx.username)
     except (ProjectError, ValueError) as exc:
-        print(f"pybpod-alyx: {exc}", file=sys.stderr)
+        hint = "" if args.create or _holds_something(args.project_dir) else _CREATE_HINT
+        print(f"pybpod-alyx: {exc}{hint}", file=sys.stderr)
         return exit_codes.ERROR
 
     print(f"Syncing {selection.describe(alyx.username)} from {alyx.address} into {project.path}")
@@ -48,9 +61,11 @@ def run_sync(alyx: AlyxClient, args: argparse.Namespace, selection: SubjectSelec
     colleagues = _project_users(alyx, records) if args.import_users else []
     plan = plan_subjects(project, records, username=username, other_users=colleagues)
 
+    unasked = _nobody_decides(args)
     if args.dry_run:
-        print(format_plan(plan))
-        return exit_codes.CONFLICTS if plan.conflicts else exit_codes.OK
+        print(format_plan(plan, users_to_add(project, [username]) + plan.users_to_add))
+        skipped = [u.name for u in plan.to_update if u.needs_consent] if unasked else []
+        return _finish(plan.conflicts + plan.refused, skipped)
     try:
         result = apply_plan(project, plan, _policy(args))
     except SyncCancelled as exc:
@@ -69,21 +84,65 @@ def run_sync(alyx: AlyxClient, args: argparse.Namespace, selection: SubjectSelec
     print(format_table(("result", "subjects"), result.counts().items()))
     for problem in [*result.conflicts, *result.refused]:
         print(f"  left out {problem.nickname} ({problem.lab}): {problem.reason}")
+    if result.users_added:
+        print(f"Users added: {', '.join(user.name for user in result.users_added)}")
     print(f"Logged-in user: {username}@ALYX")
-    return exit_codes.CONFLICTS if result.conflicts else exit_codes.OK
+    skipped = [subject.name for subject in result.declined] if unasked else []
+    return _finish(result.conflicts + result.refused, skipped)
 
 
-def format_plan(plan: SyncPlan) -> str:
-    """The plan as a table of subjects and what would happen to each."""
+_CREATE_HINT = " (add --create to make a new project there)"
+
+
+def _holds_something(folder: Path) -> bool:
+    """True if ``folder`` is a file or a folder with something in it: --create would not help."""
+    folder = folder.expanduser()
+    return folder.exists() and (not folder.is_dir() or any(folder.iterdir()))
+
+
+def _nobody_decides(args: argparse.Namespace) -> bool:
+    """True if changed details are skipped by default: no terminal and no --override*."""
+    return not (args.override or args.override_only or sys.stdin.isatty())
+
+
+def _finish(left_out: list[Any], skipped: list[str]) -> int:
+    """The exit code of a finished sync (or dry run), with a one-line hint on stderr for each."""
+    if skipped:
+        print(
+            f"pybpod-alyx: {len(skipped)} subject(s) changed on Alyx kept their local details "
+            f"(no terminal to ask at): run again with --override yes to replace them, "
+            f"or --override-only NAME …",
+            file=sys.stderr,
+        )
+    if left_out:
+        print(
+            f"pybpod-alyx: {len(left_out)} subject(s) left out (see why above): rename the "
+            f"local subject of a conflict, or the nickname on Alyx",
+            file=sys.stderr,
+        )
+        return exit_codes.LEFT_OUT
+    return exit_codes.SKIPPED if skipped else exit_codes.OK
+
+
+def format_plan(plan: SyncPlan, new_users: Sequence[str] = ()) -> str:
+    """The plan as a table of subjects (and ``new_users``) and what would happen to each.
+
+    With nothing to change, one line instead of an empty table.
+    """
     rows: list[tuple[str, str, str]] = []
     rows += [(a.name, "add", a.fields.get("lab") or "") for a in plan.to_add]
     rows += [(u.name, "update", ", ".join(u.changed)) for u in plan.to_update]
     rows += [(r.name, "remove", f"died {r.death_date}") for r in plan.to_remove]
     rows += [(p.nickname, "conflict", p.reason) for p in plan.conflicts]
     rows += [(p.nickname, "refused", p.reason) for p in plan.refused]
-    rows += [(name, "add user", "") for name in plan.users_to_add]
+    rows += [(name, "add user", "") for name in new_users]
     counts = ", ".join(f"{count} {what}" for what, count in plan.counts().items())
-    return f"{format_table(('subject', 'action', 'details'), rows)}\n\nPlan: {counts} (dry run: nothing changed)"
+    if new_users:
+        counts += f", {len(new_users)} user(s) to add"
+    summary = f"Plan: {counts} (dry run: nothing changed)"
+    if not rows:
+        return f"Nothing to change. {summary}"
+    return f"{format_table(('name', 'action', 'details'), rows)}\n\n{summary}"
 
 
 def _policy(args: argparse.Namespace) -> OverridePolicy:
