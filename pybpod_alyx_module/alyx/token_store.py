@@ -28,10 +28,12 @@ class TokenStore:
 
     Examples
     --------
-    >>> store = TokenStore(tmp_path / "tokens.json")          # doctest: +SKIP
-    >>> store.save("https://alyx.example.org", "alice", "0123abcd")  # doctest: +SKIP
-    >>> store.get("https://alyx.example.org", "alice")         # doctest: +SKIP
-    '0123abcd'
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     store = TokenStore(Path(folder) / "tokens.json")
+    ...     store.save("https://alyx.example.org", "alice", "0123abcd")
+    ...     print(store.get("https://alyx.example.org", "alice"))
+    0123abcd
     """
 
     def __init__(self, path: str | Path) -> None:

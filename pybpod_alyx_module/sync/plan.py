@@ -128,9 +128,23 @@ def plan_subjects(
 
     Examples
     --------
-    >>> plan = plan_subjects(project, alyx.subjects(responsible_user="alice"))  # doctest: +SKIP
-    >>> plan.counts()                                                          # doctest: +SKIP
-    {'add': 262, 'update': 0, 'remove': 0, 'unchanged': 0, 'conflicts': 0, 'refused': 1}
+    A new project (``create=True`` writes nothing) and two Alyx list entries, one of
+    them with a nickname that cannot be a folder name:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from pybpod_alyx_module.sync.project_files import open_project
+    >>> records = [
+    ...     {"id": "c7bd79c9-5ce2-4c6b-b9fb-9fb38b4f6cde", "nickname": "SW_001", "lab": "cortexlab"},
+    ...     {"id": "2d3a4a55-4e0c-4a8f-a8c5-0f3e5c1a9b21", "nickname": "..", "lab": "cortexlab"},
+    ... ]
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     project = open_project(Path(folder) / "proj", create=True)
+    ...     plan = plan_subjects(project, records, username="alice")
+    >>> plan.counts()
+    {'add': 1, 'update': 0, 'remove': 0, 'unchanged': 0, 'conflicts': 0, 'refused': 1}
+    >>> [addition.name for addition in plan.to_add]
+    ['SW_001']
     """
     plan = SyncPlan(username=username)
     if username:
