@@ -22,3 +22,18 @@ ALYX_PLUGIN_READ_TIMEOUT = 60.0
 ALYX_PLUGIN_RETRIES = 3
 #: Where saved tokens are kept (a JSON file readable by its owner only).
 ALYX_PLUGIN_TOKEN_FILE = "~/.pybpod_alyx/tokens.json"
+
+# -- registering sessions, weights and water (pybpod_alyx_module.register) ------------------
+#: A lab's own names for the values a task reports with ``register_value``, mapped onto the
+#: plugin's: e.g. ``{'alyx_water_ml': 'reward_total_ml'}``.
+ALYX_PLUGIN_VALUE_NAMES = {}
+#: Setup name -> Alyx location name; a setup not listed is looked up under its own name.
+ALYX_PLUGIN_LOCATIONS = {}
+#: The procedures of every registered session.
+ALYX_PLUGIN_PROCEDURES = ["Behavior training/tasks"]
+#: The water type of registered water administrations (an Alyx water type's name).
+ALYX_PLUGIN_WATER_TYPE = "Water"
+#: The outbox (an SQLite file); empty means ``alyx_outbox.sqlite`` in the project folder.
+ALYX_PLUGIN_OUTBOX = ""
+#: How many records are sent to Alyx at the same time (kept under the server's throttle).
+ALYX_PLUGIN_SEND_WORKERS = 4
