@@ -44,8 +44,11 @@ class Answer:
     """One scripted answer.
 
     ``fault`` is ``None`` for a normal answer, ``"reset"`` to close the socket with
-    an RST instead of answering, or ``"cut"`` to announce ``length`` bytes, send
-    ``body`` (shorter) and close. ``delay`` seconds pass before anything is sent.
+    an RST instead of answering, ``"cut"`` to announce ``length`` bytes, send
+    ``body`` (shorter) and close, ``"drip-headers"`` to send the whole answer one byte
+    every ``interval`` seconds, or ``"drip-body"`` to send the headers at once and the
+    body one byte every ``interval`` seconds. ``delay`` seconds pass before anything
+    is sent.
     """
 
     status: int = 200
@@ -54,6 +57,7 @@ class Answer:
     delay: float = 0.0
     fault: str | None = None
     length: int | None = None
+    interval: float = 0.0
 
     @classmethod
     def json(cls, data: Any, status: int = 200, **kwargs: Any) -> Answer:
@@ -75,6 +79,13 @@ class Answer:
     def reset(cls) -> Answer:
         """No answer at all: the connection is reset (RST) after the request is read."""
         return cls(fault="reset")
+
+    @classmethod
+    def drip(cls, data: Any, interval: float, headers_too: bool = False) -> Answer:
+        """A JSON answer sent one byte every ``interval`` seconds (each byte within the read
+        timeout), from the status line on with ``headers_too``, else from the body on."""
+        fault = "drip-headers" if headers_too else "drip-body"
+        return cls.json(data, fault=fault, interval=interval)
 
     @classmethod
     def cut(cls, body: bytes, length: int) -> Answer:
@@ -221,6 +232,9 @@ class _Handler(BaseHTTPRequestHandler):
         if answer.fault == "reset":
             self._reset()
             return
+        if answer.fault in ("drip-headers", "drip-body"):
+            self._drip(answer)
+            return
         self.send_response(answer.status)
         for name, value in answer.headers.items():
             self.send_header(name, value)
@@ -239,6 +253,22 @@ class _Handler(BaseHTTPRequestHandler):
                 return self.server.stub._login(body)
             return Answer.json({"detail": f'Method "{self.command}" not allowed.'}, status=405)
         return Answer.json({"detail": "Not found."}, status=404)
+
+    def _drip(self, answer: Answer) -> None:
+        """Send the answer a byte at a time until done, the client hangs up or the stub stops."""
+        head = [f"HTTP/1.1 {answer.status} Scripted\r\n"]
+        head += [f"{name}: {value}\r\n" for name, value in answer.headers.items()]
+        head += [f"Content-Length: {len(answer.body)}\r\n", "Connection: close\r\n\r\n"]
+        data = "".join(head).encode() + answer.body
+        start = 0 if answer.fault == "drip-headers" else len(data) - len(answer.body)
+        self.close_connection = True
+        self.wfile.write(data[:start])
+        self.wfile.flush()
+        for offset in range(start, len(data)):
+            if self.server.stub.released.wait(answer.interval):
+                return
+            self.wfile.write(data[offset : offset + 1])
+            self.wfile.flush()
 
     def _reset(self) -> None:
         """Close with SO_LINGER 0: the kernel sends an RST instead of a FIN."""

@@ -1,8 +1,11 @@
 """A small, strict client for the Alyx REST API (requests only: no Qt, no PyBpod).
 
->>> from pybpod_alyx_module.alyx import AlyxClient
->>> alyx = AlyxClient("https://alyx.example.org", username="alice", password="…")  # doctest: +SKIP
->>> alyx.login()                                                                  # doctest: +SKIP
+With a server at hand (so not run as a doctest)::
+
+    from pybpod_alyx_module.alyx import AlyxClient
+
+    alyx = AlyxClient("https://alyx.example.org", username="alice", password="…")
+    alyx.login()
 """
 
 from .client import DEFAULT_TIMEOUT, AlyxClient
@@ -14,6 +17,7 @@ from .errors import (
     NotFoundError,
     NotLoggedInError,
     PermissionDeniedError,
+    RedirectRefusedError,
     RequestRejectedError,
     ServerError,
     ServerTimeoutError,
@@ -31,6 +35,7 @@ __all__ = [
     "NotFoundError",
     "NotLoggedInError",
     "PermissionDeniedError",
+    "RedirectRefusedError",
     "RequestRejectedError",
     "ServerError",
     "ServerTimeoutError",

@@ -45,6 +45,17 @@ def normalize_address(address: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
+def has_scheme(address: str | None) -> bool:
+    """True if the user typed the scheme (``http://`` or ``https://``) themselves.
+
+    Examples
+    --------
+    >>> has_scheme("127.0.0.1:8000"), has_scheme(" http://127.0.0.1:8000")
+    (False, True)
+    """
+    return "://" in (address or "")
+
+
 def candidate_roots(address: str) -> list[str]:
     """Possible API roots for a normalized address, most likely first.
 

@@ -16,10 +16,18 @@ from typing import Any, Callable
 import requests
 
 from . import errors
-from .address import candidate_roots, normalize_address, same_origin
+from .address import candidate_roots, has_scheme, normalize_address, same_origin
+from .deadline import Deadline, total_deadline
 from .network_errors import network_error
 from .pagination import iterate_items
-from .responses import is_invalid_token, is_json, json_body, raise_for_status, server_detail
+from .responses import (
+    is_invalid_token,
+    is_json,
+    json_body,
+    raise_for_status,
+    refuse_redirect,
+    server_detail,
+)
 from .token_store import TokenStore
 from .transport import Timeout, new_session, split_timeout
 
@@ -49,6 +57,9 @@ class AlyxClient:
         A token from an earlier login; with it no password is needed.
     timeout
         Seconds, ``(connect, read)`` or one number for both, applied to every request.
+        Each request also has a total deadline, retries included, of the connect
+        timeout plus twice the read timeout (125 s by default): a server that
+        answers a byte at a time cannot hold a request longer.
     retries
         Extra attempts after a connection failure, or after a 429/502/503/504
         answer to an idempotent request.
@@ -84,10 +95,14 @@ class AlyxClient:
         page_workers: int = DEFAULT_PAGE_WORKERS,
     ) -> None:
         self.address = normalize_address(address)
+        #: False when the user typed no ``http://``/``https://`` (https was assumed).
+        self.scheme_typed = has_scheme(address)
         self.username = username or None
         self._password = password or None
         self.token = token or None
         self.timeout = split_timeout(timeout)
+        #: Seconds one request may take from start to end, retries included.
+        self.deadline = total_deadline(self.timeout)
         self.token_store = token_store
         self._password_provider = password_provider
         self.page_workers = max(1, page_workers)
@@ -120,7 +135,7 @@ class AlyxClient:
         if self._api_root is None:
             tried = []
             for root in candidate_roots(self.address):
-                response = self._send("GET", root + "/auth-token")
+                response = self._probe(root + "/auth-token")
                 if response.status_code == 405 or is_json(response):
                     self._api_root = root
                     break
@@ -133,6 +148,28 @@ class AlyxClient:
                     url=self.address,
                 )
         return self._api_root
+
+    def _probe(self, url: str) -> requests.Response:
+        """GET ``url`` (no credentials) to find the root.
+
+        Without a typed scheme https is assumed; a plain-http server then never
+        completes the TLS handshake. The probe is given the connect timeout only, and
+        its failure says what was tried and suggests ``http://``. The client never
+        switches to http by itself: the password would then travel unencrypted.
+        """
+        if self.scheme_typed:
+            return self._send("GET", url)
+        try:
+            return self._send("GET", url, deadline=self.timeout[0])
+        except errors.ServerUnreachableError as exc:
+            plain = "http://" + self.address.split("://", 1)[1]
+            raise type(exc)(
+                f"No Alyx answered over https at {self.address} (no scheme was typed, so "
+                f"https was assumed; tried GET {url}: {exc}). If the server speaks plain "
+                f"HTTP, type {plain} (the password then travels unencrypted: on a trusted "
+                "network only).",
+                url=url,
+            ) from None
 
     def url(self, path: str) -> str:
         """The absolute URL of an endpoint path such as ``'subjects'`` or ``'/users'``.
@@ -187,13 +224,6 @@ class AlyxClient:
             self.token_store.save(self.api_root, self.username, self.token)
         logger.info("Logged in to %s as %s", self.api_root, self.username)
         return self.token
-
-    def logout(self) -> None:
-        """Forget the token here and in the token store (the password too)."""
-        if self.token_store is not None and self.username:
-            self.token_store.forget(self.api_root, self.username)
-        self.token = None
-        self._password = None
 
     @property
     def is_logged_in(self) -> bool:
@@ -327,16 +357,50 @@ class AlyxClient:
             self.token_store.forget(self.api_root, self.username)
         self.token = None
 
-    def _send(self, method: str, url: str, auth: bool = False, **kwargs: Any) -> requests.Response:
-        """One HTTP exchange (with the session's retries); network failures become AlyxErrors."""
+    def _send(
+        self,
+        method: str,
+        url: str,
+        auth: bool = False,
+        deadline: float | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
+        """One HTTP exchange (with the session's retries); network failures become AlyxErrors.
+
+        Redirects are never followed, for any request: a login re-POSTed on a 307,
+        or a token-bearing GET sent on, could reach another host or plain http
+        (``requests`` drops the ``Authorization`` header on some redirects, never
+        the login's body). The whole exchange must end within ``deadline`` seconds
+        (:attr:`deadline` by default).
+        """
         headers = {"Authorization": f"Token {self.token}"} if auth and self.token else None
         where = f"{method} {url.split('?', 1)[0]}"
-        try:
-            return self.session.request(
-                method, url, headers=headers, timeout=self.timeout, **kwargs
-            )
-        except requests.exceptions.RequestException as exc:
-            raise network_error(exc, self.address, where, url, self.timeout) from None
+        seconds = self.deadline if deadline is None else deadline
+        with Deadline(seconds) as watch:
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                    **kwargs,
+                )
+            except requests.exceptions.RequestException as exc:
+                if watch.expired:
+                    raise self._too_slow(where, url, seconds) from None
+                raise network_error(exc, self.address, where, url, self.timeout) from None
+        if watch.expired:  # a body without a length ends early when its socket is shut
+            raise self._too_slow(where, url, seconds)
+        refuse_redirect(response, self.address)
+        return response
+
+    def _too_slow(self, where: str, url: str, seconds: float) -> errors.ServerTimeoutError:
+        return errors.ServerTimeoutError(
+            f"The Alyx server at {self.address} did not finish answering within the "
+            f"{seconds:g} s deadline of one request ({where}): it sends too slowly",
+            url=url,
+        )
 
 
 def _query(params: dict[str, Any]) -> dict[str, Any]:

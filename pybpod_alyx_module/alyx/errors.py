@@ -83,5 +83,13 @@ class ServerError(AlyxError):
     """The server failed (HTTP 5xx), or kept answering 429 after the retries."""
 
 
+class RedirectRefusedError(AlyxError):
+    """The server answered with a redirect, which the client never follows.
+
+    Following it could send the password or the token to another host, or from
+    https to plain http. ``url`` is where the redirect pointed.
+    """
+
+
 class BadResponseError(AlyxError):
     """The server answered something that is not Alyx JSON of the expected shape."""

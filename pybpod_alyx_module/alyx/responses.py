@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 
@@ -49,6 +50,36 @@ def is_invalid_token(response: requests.Response) -> bool:
 def is_json(response: requests.Response) -> bool:
     """True for a successful answer that says it is JSON."""
     return response.ok and "json" in response.headers.get("Content-Type", "")
+
+
+def refuse_redirect(response: requests.Response, address: str) -> None:
+    """Raise :class:`RedirectRefusedError` for a redirect (any 3xx), naming where it pointed.
+
+    A redirect is never followed: it could take the password (a login re-POSTed on
+    307/308) or the token to another host, or from https to plain http. A server
+    that moved is told to the user, who types its new address.
+    """
+    status = response.status_code
+    if not 300 <= status < 400:
+        return
+    location = response.headers.get("Location")
+    target = _without_query(urljoin(response.url, location)) if location else None
+    where = f"{response.request.method} {response.url.split('?', 1)[0]}"
+    pointed = f" to {target}" if target else " (without a Location)"
+    raise errors.RedirectRefusedError(
+        f"The Alyx server at {address} answered {where} with a redirect (HTTP {status})"
+        f"{pointed}; it was not followed, so that your password and token stay with "
+        f"{address}. If the server has moved, type its new address.",
+        url=target,
+        status=status,
+    )
+
+
+def _without_query(url: str) -> str:
+    """``scheme://host/path`` only: a query or a user part may echo what was sent."""
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def raise_for_status(response: requests.Response) -> None:

@@ -10,12 +10,15 @@ the session, configured by a urllib3 ``Retry`` rather than a hand-made loop:
   seconds. A server asking for a longer wait gets no retry at all: the caller
   sees the answer at once instead of a window that hangs for an hour.
 
+Redirects are never followed (see ``AlyxClient``): a redirect could carry the
+password or the token to another host, or from https to plain http.
+Every connection is bounded by its request's total deadline (:mod:`.deadline`).
 TLS certificates are always verified (``requests``' default is left alone).
 """
 
 from __future__ import annotations
 
-from typing import Union
+from typing import Any, Union
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -23,6 +26,8 @@ from urllib3.exceptions import InvalidHeader, MaxRetryError
 from urllib3.util.retry import Retry
 
 from pybpod_alyx_module import __version__
+
+from .deadline import watch_connections
 
 #: Statuses that mean "try again later" rather than "this request is wrong".
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -71,13 +76,24 @@ def retry_policy(retries: int) -> Retry:
     )
 
 
+class WatchedAdapter(HTTPAdapter):
+    """An ``HTTPAdapter`` whose connections (direct or through a proxy) obey request deadlines."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        watch_connections(self.poolmanager)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        return watch_connections(super().proxy_manager_for(proxy, **proxy_kwargs))
+
+
 def new_session(retries: int) -> requests.Session:
     """A session with JSON headers and the retry policy mounted for http and https."""
     session = requests.Session()
     session.headers.update(
         {"Accept": "application/json", "User-Agent": f"pybpod-gui-plugin-alyx/{__version__}"}
     )
-    adapter = HTTPAdapter(max_retries=retry_policy(retries))
+    adapter = WatchedAdapter(max_retries=retry_policy(retries))
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
