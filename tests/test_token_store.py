@@ -7,9 +7,8 @@ import os
 import stat
 
 import pytest
-import requests
 
-from pybpod_alyx_module.alyx import AlyxClient, TokenStore
+from pybpod_alyx_module.alyx import AlyxClient, TokenStore, token_store
 
 ROOT = "https://alyx.example.org"
 OTHER_ROOT = "http://localhost:8000/api"
@@ -132,30 +131,71 @@ def test_failed_save_keeps_the_old_file_and_removes_the_temp_file(path, monkeypa
     assert store.get(ROOT, "alice") == "old-token"
 
 
-def test_login_saves_the_token_and_never_the_password(path):
-    """After a real login through the client, the file's bytes hold the token, not the password."""
+def test_a_real_login_saves_the_token_and_never_the_password(path, alyx_server):
+    """After a real login against the real Alyx, the file's bytes hold the token, not the
+    password, under the API root the client found."""
+    password = alyx_server.users["alice"]
     store = TokenStore(path)
-    client = AlyxClient(ROOT, username="alice", password=PASSWORD, token_store=store)
-    client.session.request = _fake_alyx
-    assert client.login() == TOKEN
+    with AlyxClient(alyx_server.base_url, "alice", password, token_store=store) as client:
+        token = client.login()
     data = path.read_bytes()
-    assert TOKEN.encode() in data
-    assert PASSWORD.encode() not in data
-    assert store.get(ROOT, "alice") == TOKEN
+    assert token and token.encode() in data
+    assert password.encode() not in data
+    assert store.get(alyx_server.url, "alice") == token
     assert os.listdir(path.parent) == ["tokens.json"]
 
 
-def _fake_alyx(method, url, **kwargs) -> requests.Response:
-    """An Alyx at the host root, without a network: 405 on GET auth-token, a token on POST."""
-    response = requests.Response()
-    response.url = url
-    response.request = requests.Request(method, url).prepare()
-    response.headers["Content-Type"] = "application/json"
-    if url == f"{ROOT}/auth-token" and method == "POST":
-        assert kwargs["data"] == {"username": "alice", "password": PASSWORD}
-        response.status_code, response._content = 200, b'{"token": "%s"}' % TOKEN.encode()
-    elif url == f"{ROOT}/auth-token":
-        response.status_code, response._content = 405, b'{"detail": "Method not allowed."}'
-    else:
-        response.status_code, response._content = 404, b'{"detail": "Not found."}'
-    return response
+@pytest.mark.parametrize("loosened", [0o755, 0o777, 0o750])
+def test_a_folder_that_pre_exists_open_to_others_becomes_private_on_save(path, loosened):
+    """~/.pybpod_alyx made by hand (or by 1.x) with 0755 is brought to 0700 by the next save."""
+    path.parent.mkdir()
+    os.chmod(path.parent, loosened)
+    TokenStore(path).save(ROOT, "alice", TOKEN)
+    assert mode(path.parent) == 0o700
+    assert mode(path) == 0o600
+
+
+def test_a_folder_loosened_later_becomes_private_again_on_read(path, caplog):
+    """Someone loosens the folder after the token was saved: the next read restricts it."""
+    TokenStore(path).save(ROOT, "alice", TOKEN)
+    os.chmod(path.parent, 0o755)
+    with caplog.at_level(logging.WARNING):
+        assert TokenStore(path).get(ROOT, "alice") == TOKEN
+    assert mode(path.parent) == 0o700
+    assert "0700" in caplog.text and TOKEN not in caplog.text
+
+
+@pytest.mark.parametrize("case", ["sticky", "home", "not-mine"])
+def test_a_shared_or_foreign_folder_is_reported_not_changed(path, caplog, monkeypatch, case):
+    """A token file configured in /tmp-like, home or someone else's folder: the folder is
+    not chmod-ed (that would break others' use of it); the user is told instead."""
+    path.parent.mkdir()
+    loose = 0o1777 if case == "sticky" else 0o755
+    os.chmod(path.parent, loose)
+    if case == "home":
+        monkeypatch.setenv("HOME", str(path.parent))
+    if case == "not-mine":
+        uid = os.getuid()
+        monkeypatch.setattr(os, "getuid", lambda: uid + 1)
+    with caplog.at_level(logging.WARNING):
+        TokenStore(path).save(ROOT, "alice", TOKEN)
+    assert mode(path.parent) == loose
+    assert mode(path) == 0o600
+    assert "ALYX_PLUGIN_TOKEN_FILE" in caplog.text
+
+
+def test_on_windows_no_posix_mode_is_set(path, monkeypatch):
+    """Windows: the profile's ACLs keep the file private; chmod would only toggle read-only,
+    so the store saves and reads without calling it (and without warning every read)."""
+    path.parent.mkdir()
+    os.chmod(path.parent, 0o755)
+    TokenStore(path).save(ROOT, "alice", "old-token")
+    os.chmod(path, 0o644)
+    chmods = []
+    monkeypatch.setattr(token_store, "POSIX_MODES", False)
+    monkeypatch.setattr(os, "chmod", lambda *args, **kwargs: chmods.append(args))
+    store = TokenStore(path)
+    assert store.get(ROOT, "alice") == "old-token"
+    store.save(ROOT, "alice", TOKEN)
+    assert store.get(ROOT, "alice") == TOKEN
+    assert chmods == []

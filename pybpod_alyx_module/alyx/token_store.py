@@ -17,6 +17,9 @@ from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
+#: True where file modes make a file private (POSIX); Windows relies on the profile's ACLs.
+POSIX_MODES = os.name == "posix"
+
 
 class TokenStore:
     """Tokens keyed by API root and user name, in one JSON file.
@@ -64,7 +67,8 @@ class TokenStore:
             mode = self.path.stat().st_mode
         except FileNotFoundError:
             return {}
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        self._make_folder_private()
+        if POSIX_MODES and mode & (stat.S_IRWXG | stat.S_IRWXO):
             logger.warning("%s was readable by others; restricting it to its owner", self.path)
             os.chmod(self.path, 0o600)
         try:
@@ -84,8 +88,35 @@ class TokenStore:
             logger.warning("%s holds entries that are not tokens; ignoring them", self.path)
         return tokens
 
+    def _make_folder_private(self) -> None:
+        """Bring the token file's folder back to ``0700`` if it is looser (POSIX only).
+
+        Others who may list or write the folder may delete or swap the token file.
+        Only a folder of one's own is changed, and never the home folder or a shared
+        folder with the sticky bit (``/tmp``): those are reported instead. On Windows,
+        a folder in the user's profile is private through its ACL; POSIX modes mean
+        nothing there, so nothing is changed.
+        """
+        if not POSIX_MODES:
+            return
+        folder = self.path.parent
+        info = folder.stat()
+        if not info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            return
+        shared = info.st_mode & stat.S_ISVTX or folder.resolve() == Path.home().resolve()
+        if shared or info.st_uid != os.getuid():
+            logger.warning(
+                "The token file's folder %s is open to others and is not a private folder "
+                "to restrict: set ALYX_PLUGIN_TOKEN_FILE to a file in a folder of its own",
+                folder,
+            )
+            return
+        logger.warning("%s was open to others; restricting it to its owner (0700)", folder)
+        os.chmod(folder, 0o700)
+
     def _write(self, tokens: dict[str, dict[str, str]]) -> None:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._make_folder_private()
         fd, tmp = tempfile.mkstemp(prefix=".tokens-", dir=self.path.parent)  # created 0600
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
