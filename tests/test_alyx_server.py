@@ -1,12 +1,22 @@
 """The local Alyx (``scripts/alyxserver``) holds the seed the rest of the suite relies on.
 
-Plain ``requests`` on purpose: these check the server and its seed, not our client.
+Plain ``requests`` on purpose: these check the server and its seed, not our client. The
+last tests check the server script's own choices (its port) and the demo's ``--stop``.
 """
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import requests
+from alyxserver import server
+from alyxserver.layout import Layout
 
 TIMEOUT = 30
+SCRIPTS_DIR = Path(__file__).resolve().parent.parent / "scripts"
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +116,41 @@ def test_first_subject_has_weighings_and_water(alice_session, alyx_server, seed)
     assert sorted(w["water_administered"] for w in detail["water_administrations"]) == sorted(
         w["water_administered"] for w in seed.WATER_ADMINISTRATIONS
     )
+
+
+def test_a_new_start_serves_on_the_port_of_the_last_one_when_it_is_free(tmp_path):
+    layout = Layout(tmp_path)
+    port = server.free_port()
+    server.write_state(layout, {"port": port})
+    layout.server_json.unlink()  # as `stop` does; the port is remembered apart
+    assert server.port_to_serve(layout) == port
+
+
+def test_a_new_start_takes_another_port_when_the_last_one_is_taken(tmp_path):
+    layout = Layout(tmp_path)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        server.write_state(layout, {"port": port})
+        assert server.port_to_serve(layout) != port
+
+
+def test_demo_stop_only_stops_the_server(tmp_path):
+    """`scripts/demo --stop` neither starts a server nor touches the demo's folder."""
+    home = tmp_path / "alyx-local"
+    demo = SCRIPTS_DIR.parent / "demo"
+    before = sorted((p, p.stat().st_mtime_ns) for p in demo.rglob("*")) if demo.exists() else None
+    result = subprocess.run(
+        [sys.executable, str(SCRIPTS_DIR / "demo.py"), "--stop"],
+        env=dict(os.environ, ALYX_LOCAL_HOME=str(home)),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "[alyxserver] stopped" in result.stderr
+    assert not (home / "venv").exists() and not (home / "server.json").exists()
+    after = sorted((p, p.stat().st_mtime_ns) for p in demo.rglob("*")) if demo.exists() else None
+    assert after == before

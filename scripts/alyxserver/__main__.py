@@ -85,7 +85,7 @@ def populate_and_serve(layout: Layout, pg: Postgres) -> dict:
     alyxmanage.prepare_folders(layout)
     pg.recreate_database()
     dump = layout.dump_file(seed_hash(pg.major_version()))
-    port = server.free_port()
+    port = server.port_to_serve(layout)
     base_url = f"http://127.0.0.1:{port}"
     if dump.is_file() and _restored(pg, dump):
         pid = server.start_gunicorn(layout, pg.port, port)

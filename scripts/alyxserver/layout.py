@@ -56,6 +56,7 @@ class Layout:
         self.uploaded_dir = self.home / "uploaded"
         self.password_file = self.home / "db-password"
         self.server_json = self.home / "server.json"
+        self.last_port = self.home / "last-port"  # kept after a stop: the next start reuses it
 
     def venv_bin(self, name: str) -> Path:
         return self.venv / "bin" / name

@@ -38,6 +38,28 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def port_to_serve(layout: Layout) -> int:
+    """The port of the last start when it is free again, else a new one.
+
+    A stable address keeps what users saved for it (settings, tokens) valid across restarts.
+    """
+    last = _read_int(layout.last_port)
+    if last and _is_free(last):
+        return last
+    return free_port()
+
+
+def _is_free(port: int) -> bool:
+    """Free as gunicorn will find it: SO_REUSEADDR, as it binds (TIME_WAIT does not count)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def answers(base_url: str, timeout: float = 2.0) -> bool:
     """True if an HTTP server answers at ``base_url`` (whatever the status)."""
     try:
@@ -95,7 +117,7 @@ def wait_ready(layout: Layout, base_url: str, pid: int, timeout: float = READY_T
 
 def stop_gunicorn(layout: Layout, recorded_pid: int | None = None) -> None:
     """Stop gunicorn's master (it stops its workers); kill the group if it lingers."""
-    pids = {p for p in (recorded_pid, _read_pid(layout.gunicorn_pid)) if p}
+    pids = {p for p in (recorded_pid, _read_int(layout.gunicorn_pid)) if p}
     for pid in pids:
         if not _is_our_gunicorn(pid, layout):
             continue
@@ -143,7 +165,8 @@ def _signal(pid: int, sig: int) -> None:
         pass
 
 
-def _read_pid(path: Path) -> int | None:
+def _read_int(path: Path) -> int | None:
+    """The integer in a small file (a pid, a port), or None."""
     try:
         return int(path.read_text().strip())
     except (OSError, ValueError):
@@ -194,6 +217,7 @@ def log_tail(path: Path, lines: int = 25) -> str:
 
 # -- server.json --------------------------------------------------------------------------
 def write_state(layout: Layout, state: dict) -> None:
+    layout.last_port.write_text(f"{state['port']}\n")
     partial = layout.server_json.with_suffix(".partial")
     partial.write_text(json.dumps(state, indent=2) + "\n")
     partial.replace(layout.server_json)
