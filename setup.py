@@ -32,6 +32,7 @@ setup(
         "requests>=2.25",
         "urllib3>=1.26",
         "confapp>=1.1.11",
+        "filelock>=3.13",
     ],
     entry_points={"console_scripts": ["pybpod-alyx = pybpod_alyx_module.cli.main:main"]},
     extras_require={

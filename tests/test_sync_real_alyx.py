@@ -27,6 +27,7 @@ from pybpod_alyx_module.sync import (
     plan_subjects,
     save_sync,
 )
+from pybpod_alyx_module.sync.lock import LOCK_FILE
 from pybpod_alyx_module.sync.project_files import open_project
 from pybpod_alyx_module.sync.save import REMOVED
 
@@ -233,6 +234,7 @@ def test_unsafe_nickname_is_refused_and_nothing_is_written_outside(tmp_path, ali
     assert subject_json(path, "dot.mouse")["nickname"] == "dot.mouse"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["proj"]
     assert sorted(p.name for p in path.iterdir()) == [
+        LOCK_FILE,
         "boards",
         "experiments",
         "proj.json",

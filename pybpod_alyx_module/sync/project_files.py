@@ -2,41 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import json
 from pathlib import Path
 from typing import Any
 
 from pybpodgui_api.models.project import Project
 from pybpodgui_api.models.subject import Subject
 
+from pybpod_alyx_module.pybpod_internals import subjects_set_aside
 
-class ProjectError(Exception):
-    """A folder that is not a PyBpod project, or one PyBpod cannot load."""
+from .errors import ProjectError
+from .lock import LOCK_FILE
 
+__all__ = ["HeadlessProject", "ProjectError", "open_project"]
 
-@contextmanager
-def subjects_set_aside(project: Any) -> Iterator[None]:
-    """While PyBpod builds a subject, hide the project's others from it.
-
-    A new PyBpod subject gets a placeholder name ("Untitled subject N") chosen by
-    scanning every subject already in the project (``generate_name`` in
-    ``SubjectBase.__init__``), so loading or syncing N subjects costs O(N²): 8 s
-    to open 10,000 (in the GUI each name read is a Qt call, worse still). The
-    placeholder is replaced at once (by ``load`` or by the sync), so it may as
-    well be chosen against an empty list. Subjects created meanwhile are appended
-    to the real list afterwards, where ``project += subject`` would have put them.
-    """
-    subjects, project._subjects = project._subjects, []
-    try:
-        yield
-    finally:
-        created, project._subjects = project._subjects, subjects
-        subjects.extend(created)
+#: The documents PyBpod reads when it loads a project, as ``glob`` patterns; ``*`` is a
+#: folder whose document has the same name (``subjects/M1/M1.json``).
+_DOCUMENTS = ("users", "boards", "subjects", "experiments", "experiments/*/setups")
 
 
 class HeadlessProject(Project):
-    """PyBpod's project model, creating subjects in linear time (:func:`subjects_set_aside`)."""
+    """PyBpod's project model, creating subjects in linear time (see ``subjects_set_aside``)."""
 
     def create_subject(self) -> Subject:
         with subjects_set_aside(self):
@@ -57,14 +43,54 @@ def open_project(path: str | Path, create: bool = False) -> Any:
         try:
             project.load(str(folder))
         except Exception as exc:  # PyBpod raises bare Exceptions for broken files
-            raise ProjectError(f"PyBpod cannot load the project in {folder}: {exc}") from exc
+            culprit = broken_document(folder) or f"PyBpod said: {exc}"
+            raise ProjectError(f"PyBpod cannot load the project in {folder}: {culprit}") from exc
         return project
     if folder.exists() and not folder.is_dir():
         raise ProjectError(f"{folder} is a file, not a PyBpod project folder")
-    if folder.exists() and any(folder.iterdir()):
+    if folder.exists() and any(p.name != LOCK_FILE for p in folder.iterdir()):
         raise ProjectError(f"{folder} is not a PyBpod project: it has no {marker.name}")
     if not create:
         raise ProjectError(f"There is no PyBpod project in {folder}")
     project.name = folder.name
     project.path = str(folder)
     return project
+
+
+def broken_document(folder: Path) -> str | None:
+    """The first project document PyBpod cannot read, and what is wrong with it.
+
+    PyBpod's own messages name no file (a JSON error), or the wrong problem ("for
+    the subject [M1]. File not found." for a file that is there but truncated).
+    Only called once loading has failed, so a sound project costs nothing.
+    """
+    documents = [folder / f"{folder.name}.json"]
+    for kind in _DOCUMENTS:
+        for parent in sorted(folder.glob(kind)):
+            if parent.is_dir():
+                documents += [d / f"{d.name}.json" for d in sorted(parent.iterdir()) if d.is_dir()]
+    for document in documents:
+        problem = _document_problem(document)
+        if problem:
+            return f"{document.relative_to(folder)} {problem}"
+    return None
+
+
+def _document_problem(path: Path) -> str | None:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return "is missing (its folder is there)"
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    except UnicodeDecodeError as exc:
+        return f"is not UTF-8 text (byte {exc.start})"
+    if not text.strip():
+        return "is empty"
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        return f"is not valid JSON ({exc}); it may have been cut short"
+    if not isinstance(document, dict):
+        return f"holds a JSON {type(document).__name__}, not an object"
+    return None
