@@ -46,6 +46,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     key TEXT NOT NULL UNIQUE,
+    subject TEXT,
     label TEXT NOT NULL,
     payload TEXT NOT NULL,
     state TEXT NOT NULL DEFAULT 'pending',
@@ -149,9 +150,9 @@ class Outbox:
             row = db.execute("SELECT state FROM items WHERE key = ?", (key,)).fetchone()
             if row is None:
                 db.execute(
-                    "INSERT INTO items (key, label, payload, created, updated) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (key, label, json.dumps(payload), now, now),
+                    "INSERT INTO items (key, subject, label, payload, created, updated) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (key, _subject_of(payload), label, json.dumps(payload), now, now),
                 )
                 return True
             if row[0] != DISCARDED:
@@ -254,7 +255,9 @@ class Outbox:
     def claim(self, limit: int = 1, due_only: bool = True) -> list[Item]:
         """Take up to ``limit`` pending items for this process (oldest first).
 
-        With ``due_only``, items waiting for a later retry are left alone.
+        With ``due_only``, items waiting for a later retry are left alone. One subject's
+        items are sent one at a time, by one sender: a session's number is the next free
+        one for its subject and day, which two sessions sent at once would both take.
         """
         me = self.owner
         now = time.time()
@@ -271,11 +274,21 @@ class Outbox:
             for owner in dead:
                 db.execute("UPDATE items SET owner = NULL WHERE owner = ?", (owner,))
             due = "AND next_try <= :now" if due_only else ""
-            rows = db.execute(
+            candidates = db.execute(
                 "SELECT * FROM items WHERE state = :pending "
-                f"AND (owner IS NULL OR lease_until <= :now) {due} ORDER BY id LIMIT :limit",
-                {"pending": PENDING, "now": now, "limit": limit},
-            ).fetchall()
+                f"AND (owner IS NULL OR lease_until <= :now) {due} "
+                "AND (subject IS NULL OR subject NOT IN (SELECT subject FROM items "
+                "WHERE state = :pending AND owner IS NOT NULL AND lease_until > :now "
+                "AND subject IS NOT NULL)) ORDER BY id",
+                {"pending": PENDING, "now": now},
+            )
+            rows, subjects = [], set()
+            for row in candidates:
+                if row["subject"] is None or row["subject"] not in subjects:
+                    rows.append(row)
+                    subjects.add(row["subject"])
+                if len(rows) == limit:
+                    break
             ids = [row["id"] for row in rows]
             db.executemany(
                 "UPDATE items SET owner = ?, lease_until = ? WHERE id = ?",
@@ -345,6 +358,12 @@ class Outbox:
             except sqlite3.Error as exc:
                 self._db.rollback()
                 raise OutboxError(f"Cannot write the Alyx outbox {self.path}: {exc}") from None
+
+
+def _subject_of(payload: dict[str, Any]) -> str | None:
+    """The Alyx id of an item's subject (its items are sent one at a time)."""
+    subject = payload.get("subject")
+    return str(subject.get("id")) if isinstance(subject, dict) and subject.get("id") else None
 
 
 def _item(row: sqlite3.Row) -> Item:

@@ -27,7 +27,9 @@ class OwnerLock:
         folder = owners_folder(outbox_path)
         folder.mkdir(exist_ok=True)
         self._path = folder / self.id
-        self._connection = sqlite3.connect(self._path, isolation_level=None, timeout=0)
+        self._connection = sqlite3.connect(
+            self._path, isolation_level=None, timeout=0, check_same_thread=False
+        )
         self._connection.execute("BEGIN EXCLUSIVE")
 
     def release(self) -> None:

@@ -10,7 +10,7 @@ on Alyx already:
   the same session;
 - a weighing or water administration is looked up by subject, time and amount when an
   earlier attempt may have posted it (the step was marked "posting" and its answer
-  never came back). Otherwise nothing was sent yet and it is created straight away:
+  never came back, or the session was already on Alyx). Otherwise nothing was sent yet and it is created straight away:
   as many requests per session as IBL's rig code (search, create, weigh, water).
 """
 
@@ -140,8 +140,12 @@ def _send_once(
     progress: dict[str, Any],
     save: Callable[[], None],
 ) -> dict[str, Any]:
-    """Create a weighing or water administration unless an earlier attempt already did."""
-    if progress.get(POSTING) == step:
+    """Create a weighing or water administration unless an earlier attempt already did.
+
+    It may exist if this step was being posted when the last attempt ended, or if the
+    session itself was found on Alyx (registered before, e.g. from a lost outbox).
+    """
+    if progress.get(POSTING) == step or progress.get("session", {}).get("found"):
         found = _find_record(endpoint, body, subject, context.alyx)
         if found is not None:
             progress.pop(POSTING, None)

@@ -1,0 +1,366 @@
+"""Registering sessions on the real alyx-local: exactly once across outages, kills and lost answers.
+
+Sessions are written by pybpodapi's own writer into a project synced from the server
+(bob's subjects), queued, flushed, and read back from Alyx. Everything these tests
+create is dated 2031 and deleted at the end (with the locations they made), so the
+shared server is left as it was found; the outage stops and restarts gunicorn only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alyxserver import registering
+from alyxserver.layout import Layout
+from pybpod_projects import add_setup
+from register_proxy import DroppingProxy
+from register_sessions import write_session
+
+from pybpod_alyx_module.alyx import AlyxClient
+from pybpod_alyx_module.cli.main import main
+from pybpod_alyx_module.register import (
+    ATTENTION,
+    PENDING,
+    SENT,
+    Outbox,
+    RegisterOptions,
+    alyx_subjects,
+    flush,
+    prepare_sessions,
+)
+from pybpod_alyx_module.sync.project_files import open_project
+
+FLUSHER = Path(__file__).with_name("register_flusher.py")
+BOB_MICE = ["bob_mouse_1", "bob_mouse_2", "bob_mouse_3", "bob_mouse_4", "bob_mouse_5"]
+KNOWN_LOCATION = "reg_test_rig"
+YEAR = 2031
+BOB = ("bob", "00000000-0000-4000-8000-00000000b0b0", "ALYX")
+VALUES = {"alyx_weight_g": 23.5, "alyx_water_ml": 0.8, "alyx_n_correct_trials": 2}
+
+
+SETUPS = (KNOWN_LOCATION, "rig_nobody_made")
+
+
+def sync_bob_project(folder: Path, address: str) -> Path:
+    """A project holding bob's Alyx subjects, synced by the plugin's own command, with setups."""
+    code = main(["sync", str(folder), "--address", address, "--username", "bob", "--create"])
+    assert code in (0, 5), code  # 5: the subject '..' is left out (not a folder name)
+    project = open_project(folder)
+    for setup in SETUPS:
+        add_setup(project, "exp", setup, BOB_MICE)
+    project.save(str(folder))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def world(alyx_server, tmp_path_factory):
+    """bob's project synced from the server, a known location; everything removed at the end."""
+    home = tmp_path_factory.mktemp("home")
+    layout = Layout()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HOME", str(home))
+        patch.setenv("ALYX_PASSWORD", alyx_server.users["bob"])
+        patch.chdir(home)
+        registering.create_locations(layout, [(KNOWN_LOCATION, "cortexlab")])
+        project = sync_bob_project(tmp_path_factory.mktemp("p") / "proj", alyx_server.base_url)
+        try:
+            yield {"server": alyx_server, "layout": layout, "project": project}
+        finally:
+            registering.delete_registered(
+                layout, BOB_MICE, f"{YEAR}-01-01", f"{YEAR}-12-31", [KNOWN_LOCATION]
+            )
+
+
+@pytest.fixture
+def alyx(world):
+    with AlyxClient(
+        world["server"].base_url, username="bob", password=world["server"].users["bob"]
+    ) as client:
+        yield client
+
+
+def day(n: int) -> datetime.datetime:
+    """Each test works on days of its own."""
+    return datetime.datetime(YEAR, 1, 1, 9, 0) + datetime.timedelta(days=n)
+
+
+def setup_folder(project: Path, setup: str) -> Path:
+    return project / "experiments" / "exp" / "setups" / setup
+
+
+def record(project: Path, mouse: str, start: datetime.datetime, setup: str = KNOWN_LOCATION,
+           creator=BOB, minutes: int = 40, values=VALUES) -> Path:  # fmt: skip
+    """Write one session of ``mouse`` as a PyBpod run does."""
+    return write_session(
+        setup_folder(project, setup),
+        [project_subjects(project)[mouse]],
+        start,
+        start + datetime.timedelta(minutes=minutes),
+        creator=creator,
+        values=values,
+        setup=setup,
+    )
+
+
+_SUBJECTS: dict[Path, dict] = {}
+
+
+def project_subjects(project: Path) -> dict[str, tuple[str, str]]:
+    """PyBpod name -> (name, uuid4) of a project's subjects (read once per project)."""
+    if project not in _SUBJECTS:
+        _SUBJECTS[project] = {
+            s.name: (s.name, str(s.uuid4)) for s in open_project(project).subjects
+        }
+    return _SUBJECTS[project]
+
+
+def queue(project: Path, outbox: Outbox, files, subjects=None) -> int:
+    """Queue these sessions; returns how many were new."""
+    if subjects is None:
+        subjects = alyx_subjects(open_project(project))
+    prepared = prepare_sessions(files, subjects, RegisterOptions(), project)
+    assert prepared.problems == [], prepared.problems
+    return sum(outbox.add(r.key, r.label, r.payload) for r in prepared.registrations)
+
+
+def on_alyx(alyx: AlyxClient, mouse: str, when: datetime.datetime) -> dict[str, list]:
+    """What Alyx holds for ``mouse`` on the day of ``when``: sessions, weighings, water."""
+    date = when.date().isoformat()
+    return {
+        "sessions": list(alyx.list("sessions", subject=mouse, date_range=f"{date},{date}")),
+        "weighings": [
+            w for w in alyx.list("weighings", nickname=mouse) if w["date_time"].startswith(date)
+        ],
+        "water": [
+            w
+            for w in alyx.list("water-administrations", nickname=mouse)
+            if w["date_time"].startswith(date)
+        ],
+    }
+
+
+# -- registering ---------------------------------------------------------------------------
+
+
+def test_sessions_reach_alyx_with_their_weight_and_water_once(world, alyx, tmp_path):
+    project = world["project"]
+    first, second = day(1), day(1) + datetime.timedelta(hours=2)
+    files = [
+        record(project, "bob_mouse_1", first, values=dict(VALUES, alyx_narrative="calm")),
+        record(project, "bob_mouse_1", second),
+    ]
+    with Outbox(tmp_path / "outbox.sqlite") as outbox:
+        assert queue(project, outbox, files) == 2
+        report = flush(outbox, alyx)
+        assert (len(report.sent), report.attention, report.stopped) == (2, [], None)
+        assert outbox.counts()[SENT] == 2
+        # Queued again, flushed again: nothing new reaches Alyx.
+        assert queue(project, outbox, files) == 0
+        assert flush(outbox, alyx).sent == []
+    # A lost outbox: the sessions are queued afresh, found on Alyx, not created twice.
+    with Outbox(tmp_path / "another.sqlite") as outbox:
+        assert queue(project, outbox, files) == 2
+        assert len(flush(outbox, alyx).sent) == 2
+
+    held = on_alyx(alyx, "bob_mouse_1", first)
+    sessions = sorted(held["sessions"], key=lambda s: s["number"])
+    assert [s["number"] for s in sessions] == [1, 2]
+    detail = alyx.get(sessions[0]["url"])
+    assert detail["start_time"].startswith("2031-01-02T09:00:00")
+    assert detail["end_time"].startswith("2031-01-02T09:40:00")
+    assert (detail["n_trials"], detail["n_correct_trials"]) == (3, 2)
+    assert detail["users"] == ["bob"] and detail["location"] == KNOWN_LOCATION
+    assert detail["narrative"] == "calm" and detail["type"] == "Experiment"
+    assert detail["procedures"] == ["Behavior training/tasks"]
+    assert detail["projects"] == ["ibl_behaviour"]
+    assert detail["json"]["pybpod_setup"] == KNOWN_LOCATION
+    assert detail["task_protocol"] == "training"
+    assert [w["weight"] for w in held["weighings"]] == [23.5, 23.5]
+    assert sorted(w["session"] for w in held["water"]) == sorted(s["id"] for s in sessions)
+    assert [w["water_administered"] for w in held["water"]] == [0.8, 0.8]
+
+
+def test_a_session_across_midnight_keeps_its_start_date(world, alyx, tmp_path):
+    start = day(2).replace(hour=23, minute=50)
+    path = record(world["project"], "bob_mouse_2", start, minutes=50)
+    with Outbox(tmp_path / "outbox.sqlite") as outbox:
+        queue(world["project"], outbox, [path])
+        assert len(flush(outbox, alyx).sent) == 1
+    (session,) = on_alyx(alyx, "bob_mouse_2", start)["sessions"]
+    assert session["name"] == "bob_mouse_2/2031-01-03/001"
+    assert alyx.get(session["url"])["end_time"].startswith("2031-01-04T00:40")
+
+
+def test_an_unknown_location_registers_without_it_and_tells_once(world, alyx, tmp_path):
+    start = day(3)
+    paths = [
+        record(world["project"], "bob_mouse_3", start, setup="rig_nobody_made"),
+        record(world["project"], "bob_mouse_3", start.replace(hour=13), setup="rig_nobody_made"),
+    ]
+    with Outbox(tmp_path / "outbox.sqlite") as outbox:
+        queue(world["project"], outbox, paths[:1])
+        report = flush(outbox, alyx)
+        assert len(report.sent) == 1
+        (notice,) = report.notices
+        assert "no location 'rig_nobody_made'" in notice and "ALYX_PLUGIN_LOCATIONS" in notice
+        queue(world["project"], outbox, paths[1:])
+        report = flush(outbox, alyx)
+        assert len(report.sent) == 1 and report.notices == []
+    for session in on_alyx(alyx, "bob_mouse_3", start)["sessions"]:
+        detail = alyx.get(session["url"])
+        assert detail["location"] is None
+        assert detail["json"]["pybpod_location"] == "rig_nobody_made"
+
+
+def test_an_unknown_user_needs_attention_with_the_servers_words(world, alyx, tmp_path):
+    start = day(4)
+    creator = ("nobody_here", "00000000-0000-4000-8000-000000000bad", "local")
+    path = record(world["project"], "bob_mouse_4", start, creator=creator)
+    with Outbox(tmp_path / "outbox.sqlite") as outbox:
+        queue(world["project"], outbox, [path])
+        report = flush(outbox, alyx)
+        assert report.sent == [] and len(report.attention) == 1
+        (item,) = outbox.items(ATTENTION)
+        assert "username=nobody_here does not exist" in item.last_error
+        assert "Create this user in Alyx" in item.fix
+        # Kept until a person acts: another flush does not drop or resend it.
+        assert flush(outbox, alyx).attention == []
+        assert outbox.items(ATTENTION)[0].id == item.id
+    assert on_alyx(alyx, "bob_mouse_4", start) == {"sessions": [], "weighings": [], "water": []}
+
+
+def test_a_subject_synced_from_another_alyx_is_never_registered_here(world, alyx, tmp_path):
+    start = day(5)
+    path = record(world["project"], "bob_mouse_5", start)
+    subjects = {
+        uuid4: dataclasses.replace(s, url="https://alyx.other-lab.org/subjects/bob_mouse_5")
+        for uuid4, s in alyx_subjects(open_project(world["project"])).items()
+    }
+    with Outbox(tmp_path / "outbox.sqlite") as outbox:
+        queue(world["project"], outbox, [path], subjects)
+        report = flush(outbox, alyx)
+        (item,) = outbox.items(ATTENTION)
+    assert report.sent == []
+    assert "https://alyx.other-lab.org" in item.last_error
+    assert world["server"].base_url in item.last_error
+    assert on_alyx(alyx, "bob_mouse_5", start)["sessions"] == []
+
+
+# -- outage, lost answers, two processes, kills ------------------------------------------------
+
+
+def test_sessions_queued_while_alyx_is_down_reach_it_exactly_once_after(world, alyx, tmp_path):
+    start = day(6)
+    paths = [
+        record(world["project"], mouse, start + datetime.timedelta(minutes=n))
+        for n, mouse in enumerate(["bob_mouse_1", "bob_mouse_1", *BOB_MICE[1:4]])
+    ]
+    alyx.login()
+    with Outbox(tmp_path / "outbox.sqlite") as outbox:
+        registering.stop_serving(world["layout"])
+        try:
+            assert queue(world["project"], outbox, paths) == 5
+            report = flush(outbox, alyx, rng=random.Random(7))
+            assert report.sent == [] and report.stopped
+            assert "Alyx" in report.stopped or "connect" in report.stopped.lower()
+            assert outbox.counts()[PENDING] == 5
+            assert flush(outbox, alyx).sent == []  # not due yet: nothing is hammered
+        finally:
+            registering.serve_again(world["layout"])
+        report = flush(outbox, alyx, due_only=False)
+        assert len(report.sent) == 5 and outbox.counts()[SENT] == 5
+    held = [on_alyx(alyx, mouse, start) for mouse in BOB_MICE[:4]]
+    assert sum(len(h["sessions"]) for h in held) == 5
+    assert sum(len(h["weighings"]) for h in held) == 5
+    assert sum(len(h["water"]) for h in held) == 5
+
+
+def test_a_lost_answer_never_creates_a_second_record(world, alyx, tmp_path):
+    base = world["server"].base_url
+    with DroppingProxy(base) as proxy:
+        project = sync_bob_project(tmp_path / "proj", proxy.base_url)
+        start = day(7)
+        path = record(project, "bob_mouse_1", start)
+        proxy.drops = [
+            ("POST", "/api/sessions"),
+            ("POST", "/api/weighings"),
+            ("POST", "/api/water-administrations"),
+        ]
+        with Outbox(tmp_path / "outbox.sqlite") as outbox, AlyxClient(
+            proxy.base_url, username="bob", password=world["server"].users["bob"]
+        ) as via_proxy:  # fmt: skip
+            queue(project, outbox, [path])
+            for _ in range(4):
+                flush(outbox, via_proxy, due_only=False)
+            assert outbox.counts()[SENT] == 1
+        assert len(proxy.dropped) == 3
+    held = on_alyx(alyx, "bob_mouse_1", start)
+    assert (len(held["sessions"]), len(held["weighings"]), len(held["water"])) == (1, 1, 1)
+
+
+def flusher(outbox: Path, alyx: AlyxClient, kill_after: float | None = None) -> subprocess.Popen:
+    args = [sys.executable, str(FLUSHER), str(outbox), alyx.address, "bob"]
+    if kill_after is not None:
+        args.append(f"{kill_after:.3f}")
+    env = dict(os.environ, ALYX_TOKEN=alyx.token)
+    return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_two_processes_flushing_one_outbox_send_each_item_once(world, alyx, tmp_path):
+    start = day(8)
+    paths = [
+        record(world["project"], mouse, start + datetime.timedelta(minutes=n, seconds=i))
+        for n in range(2)
+        for i, mouse in enumerate(BOB_MICE[:4])
+    ]
+    alyx.login()
+    path = tmp_path / "outbox.sqlite"
+    with Outbox(path) as outbox:
+        assert queue(world["project"], outbox, paths) == 8
+    processes = [flusher(path, alyx), flusher(path, alyx)]
+    sent = [int(p.communicate(timeout=120)[0]) for p in processes]
+    assert sum(sent) == 8
+    held = [on_alyx(alyx, mouse, start) for mouse in BOB_MICE[:4]]
+    assert [len(h["sessions"]) for h in held] == [2, 2, 2, 2]
+    assert [len(h["weighings"]) for h in held] == [2, 2, 2, 2]
+    assert [len(h["water"]) for h in held] == [2, 2, 2, 2]
+
+
+def test_killed_during_flushes_at_random_points_nothing_is_lost_or_doubled(world, alyx, tmp_path):
+    tries = 30
+    rng = random.Random(20310109)
+    start = day(9)
+    alyx.login()
+    path = tmp_path / "outbox.sqlite"
+    queued = []
+    killed = 0
+    subjects = alyx_subjects(open_project(world["project"]))
+    for n in range(tries):
+        mouse = BOB_MICE[n % len(BOB_MICE)]
+        when = start + datetime.timedelta(minutes=n)
+        queued.append((mouse, when))
+        with Outbox(path) as outbox:
+            queue(world["project"], outbox, [record(world["project"], mouse, when)], subjects)
+        process = flusher(path, alyx, kill_after=rng.uniform(0.0, 0.5))
+        process.communicate(timeout=120)
+        killed += process.returncode == -9
+    with Outbox(path) as outbox:
+        flush(outbox, alyx, due_only=False)
+        assert outbox.counts()[SENT] == tries
+    assert killed >= tries // 2, f"only {killed} of {tries} flushes were killed mid-way"
+    for mouse in BOB_MICE:
+        held = on_alyx(alyx, mouse, start)
+        expected = sorted(w.strftime("%H:%M") for m, w in queued if m == mouse)
+        starts = sorted(s["start_time"][11:16] for s in held["sessions"])
+        assert starts == expected, mouse
+        assert len(held["weighings"]) == len(expected)
+        assert sorted(w["session"] for w in held["water"]) == sorted(
+            s["id"] for s in held["sessions"]
+        )
