@@ -2,12 +2,13 @@
 
 Run from the repository (ONE-api comes from ``scripts/bootstrap --bench``)::
 
-    .venv/bin/python benchmarks/sync_benchmark.py [--sizes 1000 10000]
+    .venv/bin/python benchmarks/sync_benchmark.py [--sizes 1000 10000] [--readme]
 
 It starts its own server under ``<repo>/.alyx-bench`` (never the test server), seeds
 ``N`` subjects of user ``bench`` with ``scripts/alyxserver bulk``, measures every approach
-in a fresh child process, prints one table and stops the server. See benchmarks/README.md
-for what each column means.
+in a fresh child process, stops the server, and prints its report: the set-up, one table
+and the verdicts, exactly as benchmarks/README.md shows them (``--readme`` writes it there,
+between the README's markers). The README says what each row and column means.
 
 Requests are counted twice: in the child, by wrapping urllib3's
 ``HTTPConnection.request`` (one call per HTTP request on the wire, retries included; our
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import collections
 import gc
+import importlib.util
 import inspect
 import json
 import math
@@ -49,6 +51,14 @@ sys.path.insert(0, str(REPO / "scripts"))
 from alyxserver import bulk  # noqa: E402  (standard library only)
 
 USER, PASSWORD = bulk.USER
+
+# The rows the verdicts compare (benchmarks/README.md says what each includes).
+OURS = "(a) ours, download_subjects"
+FLOOR = "(f) server floor: login + the same list pages, plain parallel GETs"
+N_PLUS_ONE = "(c) 1.1.2 way: list + 1 GET/subject"
+OURS_DETAILS = "(d) ours + add_details: list + every detail, the work of (c)"
+FLOOR_DETAILS = "(f+d) server floor: (f) + every detail, plain parallel GETs"
+NOOP = "no-op re-sync, download excluded"
 
 
 def log(message: str) -> None:
@@ -219,6 +229,74 @@ def child_ours(args: argparse.Namespace) -> Callable[[], dict]:
     return run
 
 
+def child_ours_details(args: argparse.Namespace) -> Callable[[], dict]:
+    """Ours doing the 1.1.2 way's work: the list, then every subject's detail (``--details``)."""
+    from pybpod_alyx_module.alyx import AlyxClient
+    from pybpod_alyx_module.sync import SubjectSelection, add_details, download_subjects
+
+    def run() -> dict:
+        with AlyxClient(args.url, username=USER, password=PASSWORD) as client:
+            records = download_subjects(client, SubjectSelection(responsible_user=USER))
+            records = add_details(client, records)
+        return {"subjects": sum(1 for record in records if "weighings" in record)}
+
+    return run
+
+
+def child_floor(args: argparse.Namespace) -> Callable[[], dict]:
+    """The server's floor: the login and the list pages ours asks for, by plain parallel GETs.
+
+    No client logic at all (no root probe, no checks, no retries): one ``requests.Session``,
+    the first page of ``FIRST_PAGE_SIZE`` (it says how many there are), then pages of
+    ``PAGE_SIZE`` as many at a time as our client's default ``page_workers``; with
+    ``--details``, then every subject's detail as many at a time as ``add_details``.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    from pybpod_alyx_module.alyx.client import DEFAULT_PAGE_WORKERS
+    from pybpod_alyx_module.alyx.pagination import FIRST_PAGE_SIZE, PAGE_SIZE
+    from pybpod_alyx_module.sync import add_details
+
+    detail_workers = inspect.signature(add_details).parameters["workers"].default
+
+    def run() -> dict:
+        session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=max(DEFAULT_PAGE_WORKERS, 8))
+        session.mount("http://", adapter)
+        login = session.post(
+            args.url + "/auth-token", data={"username": USER, "password": PASSWORD}, timeout=60
+        )
+        login.raise_for_status()
+        session.headers.update(
+            {"Authorization": f"Token {login.json()['token']}", "Accept": "application/json"}
+        )
+
+        def get(url: str, **params) -> dict:
+            answer = session.get(url, params=params, timeout=120)
+            answer.raise_for_status()
+            return answer.json()
+
+        subjects_url = f"{args.url}/subjects"
+        first = get(subjects_url, responsible_user=USER, limit=FIRST_PAGE_SIZE, offset=0)
+        offsets = range(FIRST_PAGE_SIZE, first["count"], PAGE_SIZE)
+
+        def page(offset: int) -> list:
+            return get(subjects_url, responsible_user=USER, limit=PAGE_SIZE, offset=offset)[
+                "results"
+            ]
+
+        with ThreadPoolExecutor(max_workers=DEFAULT_PAGE_WORKERS) as pool:
+            entries = first["results"] + [e for results in pool.map(page, offsets) for e in results]
+        if args.details:
+            with ThreadPoolExecutor(max_workers=detail_workers) as pool:
+                entries = list(pool.map(lambda entry: get(entry["url"]), entries))
+        return {"subjects": len(entries)}
+
+    return run
+
+
 def _save_records(args: argparse.Namespace, records: list) -> None:
     if args.records and not Path(args.records).exists():
         Path(args.records).write_text(json.dumps(records))
@@ -359,6 +437,8 @@ def child_noop(args: argparse.Namespace) -> Callable[[], dict]:
 
 CHILDREN = {
     "ours": child_ours,
+    "ours_details": child_ours_details,
+    "floor": child_floor,
     "one": child_one,
     "n_plus_one": child_n_plus_one,
     "first_sync": child_first_sync,
@@ -375,6 +455,7 @@ def child_main(argv: list[str]) -> int:
     parser.add_argument("--records")
     parser.add_argument("--project")
     parser.add_argument("--download", action="store_true")
+    parser.add_argument("--details", action="store_true")
     parser.add_argument("--tracemalloc", action="store_true")
     args = parser.parse_args(argv)
     run = CHILDREN[args.kind](args)  # imports happen here, outside the timed part
@@ -448,7 +529,9 @@ def bench_size(runner: Runner, size: int, options: argparse.Namespace) -> None:
     repeat, only = options.repeat, set(options.only)
     # (a) ours: the default first (it saves the records), then page sizes and concurrency.
     ours = ("--url", url, "--records", str(records))
-    runner.run(size, "(a) ours, download_subjects", "ours", *ours, repeat=repeat)
+    runner.run(size, OURS, "ours", *ours, repeat=repeat)
+    if "floor" in only:
+        runner.run(size, FLOOR, "floor", "--url", url, repeat=repeat)
     for workers in options.page_workers if "ours" in only else ():
         for limit in options.limits:
             label = f"(a) ours, limit={limit}, page_workers={workers}"
@@ -472,13 +555,18 @@ def bench_size(runner: Runner, size: int, options: argparse.Namespace) -> None:
     elif skip is not None and size > skip:
         log(f"{size}: (c) skipped (--skip-n-plus-one-above {skip})")
     else:
-        runner.run(size, "(c) 1.1.2 way: list + 1 GET/subject", "n_plus_one", "--url", url)
+        runner.run(size, N_PLUS_ONE, "n_plus_one", "--url", url)
+    # (d) the same work as (c) with ours, and its floor
+    if "details" in only:
+        runner.run(size, OURS_DETAILS, "ours_details", "--url", url)
+        if "floor" in only:
+            runner.run(size, FLOOR_DETAILS, "floor", "--url", url, "--details")
     if "sync" not in only:
         return
     # The sync itself, into a fresh project, then twice as a no-op.
     common = ("--records", str(records), "--project", str(project))
     runner.run(size, "first sync: plan+apply+save", "first_sync", *common)
-    runner.run(size, "no-op re-sync, download excluded", "noop", *common, repeat=repeat)
+    runner.run(size, NOOP, "noop", *common, repeat=repeat)
     runner.run(
         size,
         "no-op re-sync, download included",
@@ -488,7 +576,8 @@ def bench_size(runner: Runner, size: int, options: argparse.Namespace) -> None:
     )
 
 
-def print_table(rows: list[dict], options: argparse.Namespace, server_workers: int) -> None:
+def report(rows: list[dict], argv: list[str], server_workers: int) -> str:
+    """What benchmarks/README.md shows, verbatim: the set-up, the table, the verdicts."""
     heap = any("heap_peak_mb" in row for row in rows)
     header = ["N", "approach", "subjects", "HTTP requests", "server log", "wall s", "peak RSS MB"]
     header += ["RSS growth MB"] + (["heap peak MB"] if heap else []) + ["notes"]
@@ -511,19 +600,37 @@ def print_table(rows: list[dict], options: argparse.Namespace, server_workers: i
         line.append(_notes(row))
         lines.append(line)
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    print()
-    print(
-        f"Sync benchmark, {time.strftime('%Y-%m-%d %H:%M')}, alyx-local 3.1.8 "
-        f"(gunicorn {server_workers} workers), {os.cpu_count()} CPUs, Python "
-        f"{sys.version.split()[0]}; load average at the end {os.getloadavg()[0]:.2f}"
-    )
+    out = [
+        f"Measured {time.strftime('%Y-%m-%d %H:%M %Z')}: {os.cpu_count()} CPUs (load average at "
+        f"the end {os.getloadavg()[0]:.2f}), Python {sys.version.split()[0]}, alyx-local 3.1.8 "
+        f"with {server_workers} gunicorn workers.",
+        "Command: `.venv/bin/python benchmarks/sync_benchmark.py"
+        + "".join(f" {arg}" for arg in argv)
+        + "`",
+        "",
+    ]
     for i, line in enumerate(lines):
-        print("| " + " | ".join(cell.ljust(w) for cell, w in zip(line, widths)) + " |")
+        out.append("| " + " | ".join(cell.ljust(w) for cell, w in zip(line, widths)) + " |")
         if i == 0:
-            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    print()
-    for verdict in _targets(rows):
-        print(verdict)
+            out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    out += ["", "The script's verdicts:", ""]
+    out += [f"- {verdict}" for verdict in _targets(rows)]
+    return "\n".join(out) + "\n"
+
+
+README = Path(__file__).resolve().parent / "README.md"
+BEGIN = "<!-- sync_benchmark.py output: begin -->"
+END = "<!-- sync_benchmark.py output: end -->"
+
+
+def write_into_readme(text: str, readme: Path = README) -> None:
+    """Replace what is between the README's two markers with ``text``."""
+    old = readme.read_text(encoding="utf-8")
+    if BEGIN not in old or END not in old:
+        raise SystemExit(f"{readme} has no {BEGIN} ... {END} markers")
+    head, rest = old.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    readme.write_text(f"{head}{BEGIN}\n{text}{END}{tail}", encoding="utf-8")
 
 
 def _notes(row: dict) -> str:
@@ -542,29 +649,46 @@ def _targets(rows: list[dict]) -> list[str]:
     def find(size: int, approach: str) -> dict | None:
         return next((r for r in rows if r["size"] == size and r["approach"] == approach), None)
 
-    ours, n1 = "(a) ours, download_subjects", "(c) 1.1.2 way: list + 1 GET/subject"
-    noop = "no-op re-sync, download excluded"
+    from pybpod_alyx_module.alyx.pagination import FIRST_PAGE_SIZE as first
+    from pybpod_alyx_module.alyx.pagination import PAGE_SIZE as size_of_page
+
     verdicts = []
     for row in rows:
-        if row["approach"] == ours:
+        if row["approach"] == OURS:
             pages = row["by_kind"].get("page", 0)
             # The client asks a small first page (it says how many there are), then pages of
-            # 250 in parallel: 1 + ceil((N - first) / 250) list requests.
-            from pybpod_alyx_module.alyx.pagination import FIRST_PAGE_SIZE as first
-
-            expected = 1 + math.ceil(max(row["subjects"] - first, 0) / 250)
+            # PAGE_SIZE in parallel: 1 + ceil((N - first) / PAGE_SIZE) list requests.
+            expected = 1 + math.ceil(max(row["subjects"] - first, 0) / size_of_page)
             verdicts.append(
                 f"requests at N={row['size']}: {row['requests']} in all, {pages} list pages "
-                f"(1 + ceil((N - {first})/250) = {expected}): "
+                f"(1 + ceil((N - {first})/{size_of_page}) = {expected}): "
                 + ("grows with pages" if pages == expected else "NOT one request per page")
             )
     for size in sorted({r["size"] for r in rows}):
-        a, c, z = find(size, ours), find(size, n1), find(size, noop)
+        a, f, c = find(size, OURS), find(size, FLOOR), find(size, N_PLUS_ONE)
+        d, fd, z = find(size, OURS_DETAILS), find(size, FLOOR_DETAILS), find(size, NOOP)
+        if a and f:
+            verdicts.append(
+                f"ours vs the server floor at N={size}: {a['seconds']:.2f} s vs "
+                f"{f['seconds']:.2f} s, {a['seconds'] / f['seconds']:.2f}x the floor's time"
+            )
         if a and c:
             ratio = c["seconds"] / a["seconds"]
             verdict = "met" if ratio >= 10 else "NOT met"
             verdicts.append(
-                f"ours vs 1.1.2 at N={size}: {ratio:.1f}x faster (target >= 10x: {verdict})"
+                f"ours (list only) vs 1.1.2 (list + every detail) at N={size}: {ratio:.1f}x "
+                f"faster (target >= 10x: {verdict}); not the same work, see the next line"
+            )
+        if d and c:
+            verdicts.append(
+                f"same work (list + every detail) at N={size}: ours {d['seconds']:.2f} s vs the "
+                f"1.1.2 way {c['seconds']:.2f} s, {c['seconds'] / d['seconds']:.1f}x faster"
+                + (
+                    f"; floor {fd['seconds']:.2f} s, ours {d['seconds'] / fd['seconds']:.2f}x "
+                    "the floor's time"
+                    if fd
+                    else ""
+                )
             )
         if z:
             total, reload = z["seconds"], z["phases"]["reload"]
@@ -608,17 +732,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         nargs="+",
-        choices=["ours", "one", "n_plus_one", "sync"],
-        default=["ours", "one", "n_plus_one", "sync"],
+        choices=["ours", "floor", "one", "n_plus_one", "details", "sync"],
+        default=["ours", "floor", "one", "n_plus_one", "details", "sync"],
         help="which rows (ours' default row always runs: it saves the records)",
     )
     parser.add_argument("--home", type=Path, default=DEFAULT_HOME, help="ALYX_LOCAL_HOME")
     parser.add_argument("--keep-server", action="store_true", help="leave the server running")
     parser.add_argument("--tracemalloc", action="store_true", help="also the Python heap peak")
     parser.add_argument("--json", type=Path, help="write the raw results to this file")
+    parser.add_argument(
+        "--readme",
+        action="store_true",
+        help="also write the report into benchmarks/README.md, between its markers",
+    )
     options = parser.parse_args(argv)
     if options.home.resolve() == (REPO / ".alyx-local").resolve():
         parser.error("--home must not be the test server's ALYX_LOCAL_HOME")
+    if "one" in options.only and importlib.util.find_spec("one") is None:
+        parser.error("ONE-api is not installed: run scripts/bootstrap --bench, or leave out 'one'")
 
     server = BenchServer(options.home, options.server_workers)
     scratch = Path(tempfile.mkdtemp(prefix="alyx-sync-bench-"))
@@ -637,7 +768,11 @@ def main(argv: list[str] | None = None) -> int:
         if runner.rows:
             if options.json:
                 options.json.write_text(json.dumps(runner.rows, indent=2))
-            print_table(runner.rows, options, options.server_workers)
+            shown = [arg for arg in argv if arg != "--readme"]
+            text = report(runner.rows, shown, options.server_workers)
+            print("\n" + text, end="")
+            if options.readme:
+                write_into_readme(text)
     return 0
 
 
