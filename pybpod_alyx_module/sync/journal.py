@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .durable import flush_files, flush_folders
 from .errors import InterruptedSync
-from .lock import LOCK_TIMEOUT, project_lock
+from .lock import project_lock
 from .paths import ProjectFolder, is_link
 
 JOURNAL = ".alyx-journal.json"
@@ -104,7 +104,7 @@ def discard_staged(folder: ProjectFolder) -> int:
     return len(leftovers) + _remove_staging(folder)
 
 
-def recover_interrupted_sync(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT) -> str | None:
+def recover_interrupted_sync(path: str | os.PathLike, timeout: float | None = None) -> str | None:
     """Complete (or undo) a sync that was interrupted in ``path``; say what was done.
 
     Returns ``None`` when there was nothing to do (the usual case, costing a few

@@ -27,13 +27,13 @@ LOCK_TIMEOUT = 5.0
 
 @contextmanager
 def project_lock(
-    path: str | os.PathLike, timeout: float = LOCK_TIMEOUT, create: bool = True
+    path: str | os.PathLike, timeout: float | None = None, create: bool = True
 ) -> Iterator[Path | None]:
     """Hold the project's sync lock meanwhile; yields the lock file's path.
 
     Re-entrant in one thread (the command line holds it for the whole sync, and
     :func:`~pybpod_alyx_module.sync.save.save_sync` takes it again); another thread
-    or process waits up to ``timeout`` seconds. A project folder that does not
+    or process waits up to ``timeout`` seconds (default :data:`LOCK_TIMEOUT`). A project folder that does not
     exist yet is made to hold the lock (with ``create``; without, nothing is
     locked and ``None`` is yielded: there is no project to protect), and removed
     again on the way out if nothing but the lock went into it.
@@ -47,6 +47,7 @@ def project_lock(
     UnsafeProjectPath
         The lock file's place is a link.
     """
+    timeout = LOCK_TIMEOUT if timeout is None else timeout
     folder = Path(os.path.abspath(Path(path).expanduser()))
     if not folder.is_dir() and (not create or folder.exists()):
         yield None  # no project folder (or a file): nothing to protect, opening it will say why

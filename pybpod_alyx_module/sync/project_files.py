@@ -18,7 +18,7 @@ __all__ = ["HeadlessProject", "ProjectError", "open_project"]
 
 #: The documents PyBpod reads when it loads a project, as ``glob`` patterns; ``*`` is a
 #: folder whose document has the same name (``subjects/M1/M1.json``).
-_DOCUMENTS = ("users", "boards", "subjects", "experiments", "experiments/*/setups")
+_DOCUMENTS = ("users", "boards", "subjects", "experiments/*/setups")
 
 
 class HeadlessProject(Project):
