@@ -27,8 +27,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 USERNAME = "alice"
 PASSWORD = "correct-horse-battery-staple"
@@ -113,6 +113,7 @@ class FaultServer:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._scripts: dict[tuple[str, str], deque[Answer]] = defaultdict(deque)
+        self._routes: dict[tuple[str, str], Callable[[Seen], Answer]] = {}
         self.requests: list[Seen] = []
         self.tokens: list[str] = []
         self.errors: list[BaseException] = []
@@ -142,6 +143,41 @@ class FaultServer:
         with self._lock:
             self._scripts[(method.upper(), target)].extend(answers)
 
+    def route(self, method: str, path: str, handler: Callable[[Seen], Answer]) -> None:
+        """Answer every ``method path`` request (any query) with ``handler(request)``."""
+        with self._lock:
+            self._routes[(method.upper(), path)] = handler
+
+    def serve_list(
+        self,
+        path: str,
+        items: list[Any],
+        max_limit: int | None = None,
+        count: int | None = None,
+    ) -> None:
+        """Serve ``items`` at ``path`` as Django REST framework's LimitOffsetPagination does:
+        ``limit`` capped at ``max_limit`` (DRF's ``max_limit``), 250 by default, ``count``
+        announced (``len(items)`` unless a test makes the server lie)."""
+
+        def page(seen: Seen) -> Answer:
+            query = {
+                key: values[0] for key, values in parse_qs(urlsplit(seen.target).query).items()
+            }
+            limit = int(query.get("limit", 250))
+            limit = min(limit, max_limit) if max_limit else limit
+            offset = int(query.get("offset", 0))
+            total = len(items) if count is None else count
+            following = None
+            if offset + limit < total:
+                nxt = urlencode({**query, "limit": limit, "offset": offset + limit})
+                following = f"{self.url}{path}?{nxt}"
+            results = items[offset : offset + limit]
+            return Answer.json(
+                {"count": total, "next": following, "previous": None, "results": results}
+            )
+
+        self.route("GET", path, page)
+
     def count(self, method: str, path: str) -> int:
         """How many ``method`` requests reached ``path`` (any query string)."""
         with self._lock:
@@ -168,7 +204,12 @@ class FaultServer:
         with self._lock:
             self.requests.append(seen)
 
-    def _next_answer(self, method: str, target: str) -> Answer | None:
+    def _next_answer(self, seen: Seen) -> Answer | None:
+        method, target = seen.method, seen.target
+        with self._lock:
+            handler = self._routes.get((method, seen.path))
+        if handler is not None:
+            return handler(seen)
         with self._lock:
             for key in ((method, target), (method, urlsplit(target).path)):
                 queue = self._scripts.get(key)
@@ -220,8 +261,9 @@ class _Handler(BaseHTTPRequestHandler):
         stub = self.server.stub
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        stub._record(Seen(self.command, self.path, dict(self.headers.items()), body))
-        answer = stub._next_answer(self.command, self.path)
+        seen = Seen(self.command, self.path, dict(self.headers.items()), body)
+        stub._record(seen)
+        answer = stub._next_answer(seen)
         if answer is None:
             answer = self._builtin(body)
         if answer.delay:

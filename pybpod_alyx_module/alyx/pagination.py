@@ -1,14 +1,22 @@
-"""Following Alyx's paginated lists to the last page.
+"""Following Alyx's paginated lists to the last page, and to exactly ``count`` items.
 
 Every Alyx list answers ``{"count", "next", "previous", "results"}`` with 250
 items a page by default; the 1.x plugin read only the first page. Old servers
 answered a bare JSON list, which is still accepted.
+
+The server's answers are not trusted blindly: a server may serve fewer items a
+page than asked (Django REST framework's ``max_limit``), say a ``count`` it never
+delivers, or link ``next`` pages without end. A list therefore ends with exactly
+``count`` items or a :class:`BadResponseError` that says what went wrong, after
+no more pages than ``count`` allows (and never more than :data:`MAX_PAGES`).
 """
 
 from __future__ import annotations
 
+import math
+from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -19,16 +27,20 @@ from .errors import BadResponseError
 PAGE_SIZE = 250
 #: Items in the first page when the others are fetched in parallel: it only has to say how many.
 FIRST_PAGE_SIZE = 50
+#: The most pages one list may take (500,000 items at 250 a page): beyond, the server is
+#: either broken or the selection far too wide for a rig.
+MAX_PAGES = 2000
 
 #: Fetches one page: ``(url, params) -> decoded JSON``.
 PageFetcher = Callable[[str, Optional[dict[str, Any]]], Any]
+Progress = Callable[[int, Optional[int]], None]
 
 
 def iterate_items(
     fetch: PageFetcher,
     url: str,
     params: dict[str, Any],
-    progress: Callable[[int, int | None], None] | None = None,
+    progress: Progress | None = None,
     workers: int = 1,
 ) -> Iterator[dict]:
     """Yield every item of the list at ``url``, page after page, in the server's order.
@@ -39,12 +51,20 @@ def iterate_items(
     (about 1 s a page of 250) and serves requests in parallel. The first page, which
     tells how many there are, is then kept small (:data:`FIRST_PAGE_SIZE`) so that the
     others start sooner; the rest come :data:`PAGE_SIZE` at a time, unless the caller
-    set ``limit``.
+    set ``limit``. A page shorter than asked (a server capping the page size) is
+    followed by the pages that cover the rest, at the size the server serves.
 
     ``next`` links are re-rooted on the scheme and host of ``url``: behind a
     TLS proxy, Django often writes ``http://`` links for an ``https://`` site.
+
+    Raises
+    ------
+    BadResponseError
+        The pages do not add up to ``count`` (an empty page before the end, more items
+        than ``count``, a ``count`` that changed while reading), loop, or would take
+        more than :data:`MAX_PAGES` pages.
     """
-    page_size = params.get("limit") or PAGE_SIZE
+    page_size = int(params.get("limit") or PAGE_SIZE)
     first_params = (
         params if workers <= 1 or "limit" in params else {**params, "limit": FIRST_PAGE_SIZE}
     )
@@ -54,19 +74,132 @@ def iterate_items(
             progress(len(page), len(page))
         yield from page
         return
-    results = _results(page, url)
-    done = len(results)
-    if progress:
-        progress(done, page.get("count"))
-    yield from results
-    offsets = _remaining_pages(page, url, int(page_size)) if workers > 1 else None
-    pages = _fetch_parallel(fetch, offsets, workers) if offsets else _follow(fetch, page, url)
+    reader = _ListReader(url, page, progress)
+    yield from reader.take(page, url)
+    offsets = _offset_paging(page, url) if workers > 1 else None
+    if offsets is None:
+        pages = reader.follow(fetch, page)
+    else:
+        pages = reader.by_offset(fetch, *offsets, page_size, workers)
     for page_url, page in pages:
+        yield from reader.take(page, page_url)
+    reader.check_complete()
+
+
+class _ListReader:
+    """The count a list announced, what was read of it, and the checks on every page."""
+
+    def __init__(self, url: str, first: Any, progress: Progress | None) -> None:
+        self.url = url
+        first_size = len(_results(first, url))
+        self.count = _count(first, url)
+        self.progress = progress
+        self.done = 0
+        self.pages = 0
+        if self.count > first_size:
+            self.check_page_budget(first_size, self.count - first_size)
+
+    def take(self, page: Any, page_url: str) -> list:
+        """The items of one page, after checking it against the announced count."""
         results = _results(page, page_url)
-        done += len(results)
-        if progress:
-            progress(done, page.get("count"))
-        yield from results
+        count = _count(page, page_url)
+        if count != self.count:
+            raise self.error(
+                f"the list changed while it was read ({self.count} items, then {count}); "
+                "run it again"
+            )
+        self.pages += 1
+        self.done += len(results)
+        if self.done > self.count:
+            raise self.error(f"the pages hold more items than the {self.count} announced")
+        if self.progress:
+            self.progress(self.done, self.count)
+        return results
+
+    def check_page_budget(self, page_size: int, remaining: int) -> None:
+        """Refuse to start pages that would exceed :data:`MAX_PAGES` in all."""
+        if page_size <= 0:
+            raise self.error(f"a page holds no items although {self.count} are announced")
+        needed = self.pages + 1 + math.ceil(remaining / page_size)
+        if needed > MAX_PAGES:
+            raise self.error(
+                f"{self.count} items at {page_size} a page would take {needed} pages, more "
+                f"than the {MAX_PAGES} this client reads; narrow the selection"
+            )
+
+    def check_complete(self) -> None:
+        if self.done != self.count:
+            raise self.error(f"the pages ended after {self.done} of the {self.count} items")
+
+    def error(self, what: str) -> BadResponseError:
+        return BadResponseError(f"{self.url}: {what}", url=self.url)
+
+    def follow(self, fetch: PageFetcher, page: dict) -> Iterator[tuple[str, Any]]:
+        """The pages after ``page``, one after another, following ``next`` up to ``count``."""
+        seen = {self.url}
+        while page.get("next") and self.done < self.count:
+            next_url = same_origin(page["next"], self.url)
+            if next_url in seen:
+                raise self.error(f"the server's pages loop back to {next_url}")
+            if self.pages >= MAX_PAGES:
+                raise self.error(f"more than {MAX_PAGES} pages; narrow the selection")
+            seen.add(next_url)
+            before = self.done
+            page = fetch(next_url, None)
+            yield next_url, page
+            if self.done == before and self.done < self.count:
+                raise self.error(f"{next_url} is empty after {self.done} of the {self.count} items")
+
+    def by_offset(
+        self,
+        fetch: PageFetcher,
+        link: Any,
+        query: dict[str, str],
+        offset: int,
+        size: int,
+        workers: int,
+    ) -> Iterator[tuple[str, Any]]:
+        """The pages from ``offset`` to ``count``, ``workers`` in flight, yielded in order.
+
+        A page shorter than asked before the end means the server caps the page size:
+        the pages in flight are dropped and the rest is asked at the size it served.
+        """
+
+        def page_url(start: int, limit: int) -> str:
+            return urlunsplit(
+                link._replace(query=urlencode({**query, "limit": limit, "offset": start}))
+            )
+
+        self.check_page_budget(size, self.count - offset)
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="alyx-page")
+        in_flight: deque[tuple[int, int, str, Future]] = deque()
+        planned = offset
+        try:
+            while offset < self.count:
+                while len(in_flight) < workers and planned < self.count:
+                    target = page_url(planned, size)
+                    in_flight.append((planned, size, target, pool.submit(fetch, target, None)))
+                    planned += size
+                start, limit, target, future = in_flight.popleft()
+                page = future.result()
+                served = len(_results(page, target))
+                expected = min(limit, self.count - start)
+                yield target, {**page, "results": _results(page, target)[:limit]}
+                if served == 0:
+                    raise self.error(
+                        f"{target} is empty after {self.done} of the {self.count} items"
+                    )
+                if served < expected:  # the server caps the page size: ask the rest at its size
+                    for *_, dropped in in_flight:
+                        dropped.cancel()
+                    in_flight.clear()
+                    size = served
+                    offset = planned = start + served
+                    self.check_page_budget(size, self.count - offset)
+                else:
+                    offset = start + limit
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _results(page: Any, url: str) -> list:
@@ -78,22 +211,19 @@ def _results(page: Any, url: str) -> list:
     return page["results"]
 
 
-def _follow(fetch: PageFetcher, page: dict, url: str) -> Iterator[tuple[str, Any]]:
-    """The pages after ``page``, one after another, following ``next``."""
-    seen = {url}
-    while page.get("next"):
-        next_url = same_origin(page["next"], url)
-        if next_url in seen:
-            raise BadResponseError(f"{url}: the server's pages loop back to {next_url}", url=url)
-        seen.add(next_url)
-        page = fetch(next_url, None)
-        yield next_url, page
+def _count(page: Any, url: str) -> int:
+    count = page.get("count") if isinstance(page, dict) else None
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise BadResponseError(
+            f"{url} did not say how many items the list holds ('count': {count!r})", url=url
+        )
+    return count
 
 
-def _remaining_pages(page: dict, url: str, page_size: int) -> list[str] | None:
-    """The URLs of all pages after the first, ``page_size`` items each, if the first says how."""
-    next_url, count = page.get("next"), page.get("count")
-    if not next_url or not isinstance(count, int):
+def _offset_paging(page: dict, url: str) -> tuple[Any, dict[str, str], int] | None:
+    """``(split next link, its query, its offset)`` if the list pages by limit and offset."""
+    next_url = page.get("next")
+    if not next_url or not isinstance(next_url, str):
         return None
     parts = urlsplit(same_origin(next_url, url))
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
@@ -101,18 +231,6 @@ def _remaining_pages(page: dict, url: str, page_size: int) -> list[str] | None:
         offset = int(query["offset"])
     except (KeyError, ValueError):
         return None
-    if "limit" not in query or offset <= 0 or page_size <= 0:
+    if "limit" not in query or offset <= 0:
         return None
-    return [
-        urlunsplit(parts._replace(query=urlencode({**query, "limit": page_size, "offset": start})))
-        for start in range(offset, count, page_size)
-    ]
-
-
-def _fetch_parallel(fetch: PageFetcher, urls: list[str], workers: int) -> Iterator[tuple[str, Any]]:
-    """``(url, page)`` in the order of ``urls``, fetched ``workers`` at a time."""
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="alyx-page")
-    try:
-        yield from zip(urls, pool.map(lambda page_url: fetch(page_url, None), urls))
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    return parts, query, offset
