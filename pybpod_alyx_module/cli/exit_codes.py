@@ -18,6 +18,12 @@ LEFT_OUT = 5
 #: The sync was done, but subjects whose details changed on Alyx kept their local details
 #: because nobody decided: no terminal to ask at, and no ``--override``.
 SKIPPED = 6
+#: Registering (``register``, ``outbox``, ``weigh``): some items still wait to be sent
+#: (Alyx could not be reached); a later run sends them.
+PENDING = 7
+#: Registering: some items need attention (Alyx refused them); ``pybpod-alyx outbox`` says
+#: why and what to do. Wins over ``PENDING``.
+NEEDS_ATTENTION = 8
 #: Cancelled by the user (Ctrl-C, or Cancel at a question).
 CANCELLED = 130
 
@@ -29,6 +35,8 @@ MEANINGS = {
     UNREACHABLE: "server unreachable or too slow",
     LEFT_OUT: "done, but subjects left out (name conflicts, refused nicknames)",
     SKIPPED: "done, but changed subjects skipped: no terminal and no --override",
+    PENDING: "registering: some items still wait for Alyx (unreachable); run again later",
+    NEEDS_ATTENTION: "registering: some items need attention (see 'pybpod-alyx outbox')",
     CANCELLED: "cancelled (Ctrl-C, or Cancel at a question)",
 }
 

@@ -144,6 +144,10 @@ def build_parser(defaults: Defaults) -> argparse.ArgumentParser:
     login.set_defaults(run=_run_login)
     logout = commands.add_parser("logout", parents=[connection], help="forget the saved token")
     logout.set_defaults(run=_run_logout)
+
+    from .register_command import add_commands as add_register_commands
+
+    add_register_commands(commands, connection)
     return parser
 
 

@@ -66,14 +66,21 @@ def flush(
     -------
     FlushReport
         Never raises for an item's failure: each one is in the report and in the outbox.
-        A login refused or a server unreachable from the start ends the flush with
-        ``stopped`` set.
+        A server unreachable from the start, or a login refused mid-way, ends the flush
+        with ``stopped`` set.
+
+    Raises
+    ------
+    BadCredentialsError, InvalidTokenError, NotLoggedInError
+        The login needed before anything is sent failed (nothing was claimed).
     """
     report = FlushReport()
     rng = rng or random.Random()
     try:
         context = SendContext.open(alyx, outbox)
     except AlyxError as exc:
+        if judge(exc).kind == STOP:
+            raise  # the login itself: the caller asks for a password
         report.stopped = str(exc)
         return report
     halt = threading.Event()
