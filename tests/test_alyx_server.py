@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 from alyxserver import server
-from alyxserver.layout import Layout
+from alyxserver.layout import Layout, seed_hash
 
 TIMEOUT = 30
 SCRIPTS_DIR = Path(__file__).resolve().parent.parent / "scripts"
@@ -116,6 +116,11 @@ def test_first_subject_has_weighings_and_water(alice_session, alyx_server, seed)
     assert sorted(w["water_administered"] for w in detail["water_administrations"]) == sorted(
         w["water_administered"] for w in seed.WATER_ADMINISTRATIONS
     )
+
+
+def test_the_seed_dump_cache_is_keyed_by_the_postgresql_major_version():
+    """pg_restore refuses a dump of a newer major version: one cache per major version."""
+    assert seed_hash("15") != seed_hash("16")
 
 
 def test_a_new_start_serves_on_the_port_of_the_last_one_when_it_is_free(tmp_path):
