@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 #: The keyring service under which passwords are looked up: ``pybpod-alyx:<address>``.
 KEYRING_SERVICE = "pybpod-alyx:{address}"
 PASSWORD_VARIABLE = "ALYX_PASSWORD"
+NOTHING_SAVED = "nothing saved there"
 
 
 class NoPassword(Exception):
@@ -38,7 +39,7 @@ def keyring_password(address: str, username: str) -> tuple[str | None, str]:
     except (KeyringError, RuntimeError) as exc:
         logger.debug("No usable keyring: %s", exc)
         return None, f"no usable keyring ({exc})"
-    return password, "" if password else "nothing saved there"
+    return password, "" if password else NOTHING_SAVED
 
 
 def find_password(
@@ -70,7 +71,9 @@ def find_password(
     service = KEYRING_SERVICE.format(address=address)
     tried = [f"the system keyring (service '{service}', user '{username}'): {keyring_gap}"]
     tried.append(f"${PASSWORD_VARIABLE}: not set")
-    todo = f"set {PASSWORD_VARIABLE}, or save the password with: keyring set '{service}' {username}"
+    todo = f"set {PASSWORD_VARIABLE}"
+    if keyring_gap == NOTHING_SAVED:
+        todo += f", or save the password with: keyring set '{service}' {username}"
     if token_file is not None:
         tried.insert(
             0, f"a saved token: none usable for {username} in {Path(token_file).expanduser()}"
