@@ -8,14 +8,16 @@ server is shared by the whole test session.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
-from pybpod_alyx_module.alyx import AlyxClient, ServerError, ServerUnreachableError
+from pybpod_alyx_module.alyx import AlyxClient
 from pybpod_alyx_module.sync import (
     ALYX_CONNECTION,
     Answer,
@@ -27,14 +29,14 @@ from pybpod_alyx_module.sync import (
     plan_subjects,
     save_sync,
 )
+from pybpod_alyx_module.sync import save as save_module
+from pybpod_alyx_module.sync.errors import SaveFailed, UnsafeProjectPath
 from pybpod_alyx_module.sync.lock import LOCK_FILE
 from pybpod_alyx_module.sync.project_files import open_project
 from pybpod_alyx_module.sync.save import REMOVED
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fault_server import PASSWORD, USERNAME, refused_port, running_fault_server
-from fault_server import Answer as StubAnswer
 from pybpod_projects import (
     SESSION_DATA,
     add_local_subject,
@@ -424,37 +426,49 @@ def test_a_second_sync_with_nothing_changed_changes_nothing_on_disk(tmp_path, al
     assert snapshot(path) == before  # bytes and mtimes
 
 
-def test_an_unreachable_server_leaves_the_project_byte_identical(tmp_path, alice_records):
-    path = tmp_path / "proj"
-    sync(path, alice_records[:20], create=True)
-    before = snapshot(path)
-    with refused_port() as port:
-        client = AlyxClient(
-            f"http://127.0.0.1:{port}", "alice", "pw", retries=0, timeout=(1.0, 1.0)
-        )
-        with pytest.raises(ServerUnreachableError):
-            project = open_project(path)
-            plan_subjects(project, download_subjects(client, SubjectSelection()))
-    assert snapshot(path) == before
+def files_and_times(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file's bytes and mtime (folders' own times change when a save stages and cleans)."""
+    return {path: state for path, state in snapshot(folder).items() if not path.endswith("/")}
 
 
-@pytest.mark.fault
-def test_a_server_failure_on_page_two_leaves_the_project_byte_identical(tmp_path, alice_records):
+def test_a_full_disk_while_saving_leaves_the_project_byte_identical(
+    tmp_path, alice_records, monkeypatch
+):
+    """The save fails half-way through staging (ENOSPC at its 100th file)."""
     path = tmp_path / "proj"
     sync(path, alice_records[:20], create=True)
-    before = snapshot(path)
-    page_one = {
-        "count": 2 * len(alice_records),
-        "next": "http://elsewhere/api/subjects?page=2",
-        "previous": None,
-        "results": alice_records,
-    }
-    with running_fault_server() as stub:
-        stub.script("GET", "/api/subjects", StubAnswer.json(page_one))
-        stub.script("GET", "/api/subjects?page=2", StubAnswer.json({"detail": "boom"}, 500))
-        client = AlyxClient(stub.url, USERNAME, PASSWORD, retries=0)
-        project = open_project(path)
-        with pytest.raises(ServerError):
-            download_subjects(client, SubjectSelection(), project.subjects)
-        assert stub.count("GET", "/api/subjects") == 2
-    assert snapshot(path) == before
+    before = files_and_times(path)
+    staged, real_write = [], save_module._write
+
+    def write(target, text, mode_of=None):
+        if len(staged) == 100:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
+        staged.append(target)
+        real_write(target, text, mode_of)
+
+    monkeypatch.setattr(save_module, "_write", write)
+    with pytest.raises(SaveFailed, match="No space left on device"):
+        sync(path, alice_records, policy=OverridePolicy("yes"))
+    assert len(staged) == 100
+    assert files_and_times(path) == before
+    assert not (path / ".alyx-staging").exists()
+
+
+def test_a_link_planted_during_the_download_leaves_the_project_byte_identical(
+    tmp_path, alice_records
+):
+    """Read, planned and applied; then ``subjects/SW_100`` becomes a link: the save refuses."""
+    path = tmp_path / "proj"
+    sync(path, alice_records[:20], create=True)
+    project = open_project(path)
+    result = apply_plan(
+        project, plan_subjects(project, alice_records, "alice"), OverridePolicy("no")
+    )
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (path / "subjects" / "SW_100").symlink_to(outside, target_is_directory=True)
+    before = files_and_times(path)
+    with pytest.raises(UnsafeProjectPath, match="SW_100 is a link"):
+        save_sync(project, result)
+    assert files_and_times(path) == before
+    assert list(outside.iterdir()) == []
