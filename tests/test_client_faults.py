@@ -331,16 +331,14 @@ def test_pagination_yields_every_item_in_order_rerooted_on_the_client_address(st
 
 
 def test_a_record_url_on_another_host_is_fetched_from_the_client_address(stub, make_client):
-    """A subject's ``url`` written for another host (or plain http) never takes the token there."""
+    """A record's ``url`` written for another host (or plain http) never takes the token there."""
     foreign = "http://elsewhere.invalid:9/api/subjects/lab__x"
-    stub.script(
-        "GET", "/api/subjects", Answer.json(_page([{"id": "x", "url": foreign}], None, count=1))
-    )
     stub.script("GET", "/api/subjects/lab__x", Answer.json({"id": "x", "weighings": []}))
     client = make_client(stub.url, token="token")
     with within(SLACK):
-        assert client.subject("x") == {"id": "x", "weighings": []}
-    assert stub.count("GET", "/api/subjects/lab__x") == 1
+        assert client.get(foreign) == {"id": "x", "weighings": []}
+    (seen,) = stub.seen("GET", "/api/subjects/lab__x")
+    assert seen.headers["Authorization"] == "Token token"
 
 
 def _page(items: list[Any], next_url: Any, count: int = 5) -> dict:

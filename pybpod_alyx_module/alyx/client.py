@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import logging
+import time
 from collections.abc import Iterator
 from typing import Any, Callable
 
@@ -18,6 +19,7 @@ import requests
 from . import errors
 from .address import candidate_roots, has_scheme, normalize_address, same_origin
 from .deadline import Deadline, total_deadline
+from .details import read_details
 from .network_errors import network_error
 from .pagination import iterate_items
 from .responses import (
@@ -29,7 +31,7 @@ from .responses import (
     server_detail,
 )
 from .token_store import TokenStore
-from .transport import Timeout, new_session, split_timeout
+from .transport import Timeout, new_session, retry_after, split_timeout
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +39,13 @@ logger = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = (5.0, 60.0)
 #: Pages of a long list fetched at the same time (Alyx serves requests in parallel).
 DEFAULT_PAGE_WORKERS = 3
+#: Seconds one request may spend waiting for a busy server (HTTP 429) to accept it.
+DEFAULT_BUSY_DEADLINE = 180.0
+#: The wait between tries when a busy server does not say how long (doubles each time).
+BUSY_FIRST_WAIT = 1.0
+
+#: ``on_wait(seconds, message)``: told before each wait for a busy server.
+WaitReport = Callable[[float, str], None]
 
 
 class AlyxClient:
@@ -71,15 +80,23 @@ class AlyxClient:
     password_provider
         Called once, only if a password is needed and none was given (no saved
         token, or it expired): e.g. a keyring look-up or a prompt.
+    busy_deadline
+        Seconds one request may wait in all for a busy server (HTTP 429, e.g. Alyx's
+        throttle) to accept it, each wait as long as its ``Retry-After`` asks.
+    on_wait
+        ``on_wait(seconds, message)`` is called before each such wait (the CLI prints
+        it, the GUI shows it); without it the message is logged as a warning.
 
     Examples
     --------
-    >>> alyx = AlyxClient("https://alyx.example.org/", username="alice", password="…")  # doctest: +SKIP
-    >>> alyx.login()                                                   # doctest: +SKIP
-    >>> [s["nickname"] for s in alyx.subjects(responsible_user="alice", alive=True)]  # doctest: +SKIP
-    ['SW_001', 'SW_002', …]
-    >>> alyx.subject("c7bd79c9-5ce2-4c6b-b9fb-9fb38b4f6cde")["weighings"]  # doctest: +SKIP
-    [{'date_time': '2026-11-02T09:30:00Z', 'weight': 21.4, …}]
+    With a server at hand (so not run as a doctest)::
+
+        alyx = AlyxClient("https://alyx.example.org/", username="alice", password="…")
+        alyx.login()
+        [s["nickname"] for s in alyx.subjects(responsible_user="alice", alive=True)]
+        # ['SW_001', 'SW_002', …]
+        alyx.subject("c7bd79c9-5ce2-4c6b-b9fb-9fb38b4f6cde")["weighings"]
+        # [{'date_time': '2026-11-02T09:30:00Z', 'weight': 21.4, …}]
     """
 
     def __init__(
@@ -93,6 +110,8 @@ class AlyxClient:
         token_store: TokenStore | None = None,
         password_provider: Callable[[], str | None] | None = None,
         page_workers: int = DEFAULT_PAGE_WORKERS,
+        busy_deadline: float = DEFAULT_BUSY_DEADLINE,
+        on_wait: WaitReport | None = None,
     ) -> None:
         self.address = normalize_address(address)
         #: False when the user typed no ``http://``/``https://`` (https was assumed).
@@ -106,6 +125,8 @@ class AlyxClient:
         self.token_store = token_store
         self._password_provider = password_provider
         self.page_workers = max(1, page_workers)
+        self.busy_deadline = busy_deadline
+        self.on_wait = on_wait
         self.session = new_session(retries)
         self._api_root: str | None = None
 
@@ -237,8 +258,9 @@ class AlyxClient:
 
         Examples
         --------
-        >>> alyx.get("subjects", nickname="SW_001", lab="cortexlab")["count"]  # doctest: +SKIP
-        1
+        With a server at hand (so not run as a doctest)::
+
+            alyx.get("subjects", nickname="SW_001", lab="cortexlab")["count"]  # 1
         """
         return self._call("GET", path, params=_query(params))
 
@@ -257,8 +279,9 @@ class AlyxClient:
 
         Examples
         --------
-        >>> sum(1 for _ in alyx.list("subjects", alive=True))  # doctest: +SKIP
-        1242
+        With a server at hand (so not run as a doctest)::
+
+            sum(1 for _ in alyx.list("subjects", alive=True))  # 1242
         """
         return iterate_items(
             lambda url, params: self._call("GET", url, params=params),
@@ -286,25 +309,30 @@ class AlyxClient:
         """The full record of one subject, weighings and water administrations included.
 
         Subjects are looked up by their Alyx ``id``: a nickname is unique only
-        within a lab, and the two server layouts spell detail URLs differently
-        (``nickname`` or ``lab__nickname``), so the list entry's own ``url`` is
-        followed.
+        within a lab, and cortex-lab's detail URL (``/subjects/<nickname>``) answers
+        500 for twins in two labs. The list entry is completed with the weighings and
+        water administrations filtered by the subject's id (:mod:`.details`).
 
         Raises
         ------
         NotFoundError
             No subject has this id.
+        BadResponseError
+            The server answered the weighings or water of another subject.
         """
         matches = [s for s in self.list("subjects", id=subject_id) if s.get("id") == subject_id]
         if not matches:
             raise errors.NotFoundError(
                 f"No subject with id {subject_id} on {self.address}", url=self.url("subjects")
             )
-        entry = matches[0]
-        detail = self.get(entry["url"]) if entry.get("url") else entry
-        if not isinstance(detail, dict):
-            raise errors.BadResponseError(f"{entry.get('url')} did not answer a subject record")
-        return detail
+        (detailed,), failures = read_details(self, matches[:1])
+        if failures:
+            raise errors.BadResponseError(
+                f"Could not read the details of {detailed.get('nickname')} on {self.address}: "
+                f"{failures[0].reason}",
+                url=self.url("subjects"),
+            )
+        return detailed
 
     def users(self, **filters: Any) -> builtins.list[dict]:
         """Every Alyx user (``username``, ``email``, ``lab``, …)."""
@@ -320,16 +348,50 @@ class AlyxClient:
         """An authenticated request: log in first if needed, and once again if the token expired."""
         url = self.url(path)
         self._ensure_token()
-        response = self._send(method, url, auth=True, **kwargs)
+        response = self._send_when_accepted(method, url, **kwargs)
         if is_invalid_token(response):
             self._drop_saved_token()
             if not self._password_at_hand():
                 raise_for_status(response)
             logger.info("The token for %s expired; logging in again", self.username)
             self.login()
-            response = self._send(method, url, auth=True, **kwargs)
+            response = self._send_when_accepted(method, url, **kwargs)
         raise_for_status(response)
         return json_body(response)
+
+    def _send_when_accepted(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """Send with the token; while the server answers 429 (busy), wait and send again.
+
+        A throttled request was refused before anything was done, so any method may be
+        sent again. Each wait is what ``Retry-After`` asks (else 1, 2, 4 … s), reported
+        through :attr:`on_wait`; past :attr:`busy_deadline` seconds of waiting in all,
+        the 429 is an error that names the waits.
+        """
+        where = f"{method} {url.split('?', 1)[0]}"
+        waited, fallback = 0.0, BUSY_FIRST_WAIT
+        while True:
+            response = self._send(method, url, auth=True, **kwargs)
+            if response.status_code != 429:
+                return response
+            asked = retry_after(response)
+            wait = fallback if asked is None else asked
+            fallback *= 2
+            if waited + wait > self.busy_deadline:
+                raise errors.ServerError(
+                    f"The Alyx server is busy (HTTP 429) at {where}: it asks to wait {wait:g} s"
+                    f" more after {waited:g} s, beyond the {self.busy_deadline:g} s this "
+                    "client waits; try again later",
+                    url=response.url,
+                    status=429,
+                    detail=server_detail(response),
+                )
+            message = f"The Alyx server is busy (HTTP 429): waiting {wait:g} s before {where} again"
+            if self.on_wait is not None:
+                self.on_wait(wait, message)
+            else:
+                logger.warning(message)
+            time.sleep(wait)
+            waited += wait
 
     def _ensure_token(self) -> None:
         if self.token:

@@ -5,10 +5,12 @@ the session, configured by a urllib3 ``Retry`` rather than a hand-made loop:
 
 - connection failures (nothing was sent) are retried for every method;
 - a read that fails half-way is retried once, and only for idempotent methods;
-- 429/502/503/504 answers are retried only for idempotent methods, with an
+- 502/503/504 answers are retried only for idempotent methods, with an
   exponential backoff, honouring ``Retry-After`` up to :data:`MAX_RETRY_AFTER`
   seconds. A server asking for a longer wait gets no retry at all: the caller
   sees the answer at once instead of a window that hangs for an hour.
+- 429 ("busy": a throttle, which refuses a request before acting on it) is left
+  to the client, which waits it out for every method and reports each wait.
 
 Redirects are never followed (see ``AlyxClient``): a redirect could carry the
 password or the token to another host, or from https to plain http.
@@ -29,8 +31,8 @@ from pybpod_alyx_module import __version__
 
 from .deadline import watch_connections
 
-#: Statuses that mean "try again later" rather than "this request is wrong".
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+#: Statuses that mean "try again later" rather than "this request is wrong" (429: the client).
+RETRY_STATUSES = frozenset({502, 503, 504})
 #: Methods that can be repeated without changing anything twice.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: The longest ``Retry-After`` the client agrees to wait, in seconds.
@@ -51,12 +53,29 @@ class BoundedRetry(Retry):
                 raise MaxRetryError(_pool, url, None)
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
+    def is_retry(self, method, status_code, has_retry_after=False):
+        """Never for 429, which the client waits out itself (urllib3 would, silently)."""
+        if status_code == 429:
+            return False
+        return super().is_retry(method, status_code, has_retry_after)
+
     def get_retry_after(self, response):
         """Seconds asked by ``Retry-After``; an unreadable value counts as none (plain backoff)."""
         try:
             return super().get_retry_after(response)
         except InvalidHeader:
             return None
+
+
+def retry_after(response: requests.Response) -> float | None:
+    """Seconds a ``Retry-After`` header asks for (a number or an HTTP date), else ``None``."""
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(Retry.DEFAULT.parse_retry_after(value)))
+    except InvalidHeader:
+        return None
 
 
 def retry_policy(retries: int) -> Retry:

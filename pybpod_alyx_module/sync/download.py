@@ -6,14 +6,18 @@ raises, and the project has not been touched.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from pybpod_alyx_module.alyx import AlyxClient
+from pybpod_alyx_module.alyx.details import DetailFailure, read_details
 
+from .plan import SyncPlan
 from .subjects import alyx_data, alyx_id
+
+logger = logging.getLogger(__name__)
 
 #: ``progress(done, total)``; ``total`` is ``None`` until the server said it.
 Progress = Callable[[int, Optional[int]], None]
@@ -88,24 +92,55 @@ def _lookup(client: AlyxClient, subject: Any) -> list[dict[str, Any]]:
 def add_details(
     client: AlyxClient,
     records: list[dict[str, Any]],
-    workers: int = 4,
     progress: Progress | None = None,
+    on_failure: Callable[[DetailFailure], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """The same subjects with their detail-only fields (weighings, water), in one concurrent pass.
+    """``records`` with their detail-only fields (weighings, water administrations).
 
-    One request per subject: only on request (``--details``), never in a plain sync.
+    Every record given is fetched: the caller leaves out the subjects it will not
+    keep (refused nicknames, conflicts, the dead: see :func:`records_to_detail`).
+    Requests grow with pages, not with subjects (:mod:`~pybpod_alyx_module.alyx.details`);
+    twins in two labs are told apart by id. A subject whose details cannot be read
+    comes back as given and is passed to ``on_failure`` (logged as a warning without
+    it): it never fails the others. A busy server (429) is waited out by the client.
+
+    Raises
+    ------
+    AlyxError
+        Only failures that are not one subject's (server unreachable, login refused).
     """
-    alive = [record for record in records if record.get("url") and not record.get("death_date")]
-    done = 0
+    detailed, failures = read_details(client, records, progress)
+    for failure in failures:
+        if on_failure is not None:
+            on_failure(failure)
+        else:
+            logger.warning(
+                "No details for %s (%s): %s", failure.nickname, failure.lab, failure.reason
+            )
+    return detailed
 
-    def fetch(record: dict[str, Any]) -> dict[str, Any]:
-        return {**record, **client.get(record["url"])}
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        detailed = {}
-        for record in pool.map(fetch, alive):
-            detailed[record["id"]] = record
-            done += 1
-            if progress:
-                progress(done, len(alive))
-    return [detailed.get(record["id"], record) for record in records]
+def records_to_detail(records: list[dict[str, Any]], plan: SyncPlan) -> list[dict[str, Any]]:
+    """The records worth their details: alive, neither refused nor in conflict in ``plan``.
+
+    Examples
+    --------
+    >>> records_to_detail([{"id": "a"}, {"id": "b", "death_date": "2026-01-02"}], SyncPlan())
+    [{'id': 'a'}]
+    """
+    left_out = {problem.alyx_id for problem in [*plan.refused, *plan.conflicts]}
+    return [
+        record
+        for record in records
+        if record.get("id") not in left_out
+        and record.get("alive", True) is not False
+        and not record.get("death_date")
+    ]
+
+
+def with_details(
+    records: list[dict[str, Any]], detailed: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``records`` where each one in ``detailed`` (same id) is replaced by its detailed copy."""
+    by_id = {record.get("id"): record for record in detailed}
+    return [by_id.get(record.get("id"), record) for record in records]
