@@ -4,8 +4,13 @@ Boots PyBpod 1.8.2 in-process and offscreen with this plugin, connects to the
 local Alyx (``python scripts/alyxserver start``) as alice, and clicks
 Get Subjects in a new project, while a 10 ms ``QTimer`` records the gaps
 between its ticks. A gap well above 10 ms is the time the GUI was frozen.
-Prints a table: phase, subjects, total time, the longest and the 99th
-percentile gap. Not a test: numbers depend on the machine.
+Then the weekly re-sync: every subject's saved ``age_weeks`` is put one week
+behind Alyx's (what a week passing on Alyx does), and Get Subjects runs again,
+updating every subject. Prints a table: phase, subjects, total time, the
+longest and the 99th percentile gap. Not a test: numbers depend on the machine.
+
+For the 3,000-subject figure, point it at a server filled by
+``scripts/alyxserver bulk`` (``--address … --user bench``).
 
 Usage::
 
@@ -62,7 +67,14 @@ def measure(app, editor, server: dict, user: str, password: str) -> list[tuple]:
     window._user.value = user
     window._password.value = password
     rows = []
-    for phase, button in (("Connect", window._connect), ("Get Subjects", window._get_subjects)):
+    phases = (
+        ("Connect", window._connect, None),
+        ("Get Subjects", window._get_subjects, None),
+        ("Re-sync, all changed", window._get_subjects, _one_week_later),
+    )
+    for phase, button, prepare in phases:
+        if prepare is not None:
+            prepare(project)
         recorder = GapRecorder()
         started = time.perf_counter()
         recorder.start()
@@ -83,6 +95,12 @@ def measure(app, editor, server: dict, user: str, password: str) -> list[tuple]:
     window.close()
     project.close(silent=True)
     return rows
+
+
+def _one_week_later(project) -> None:
+    """Put every subject's saved age one week behind Alyx's: the next sync updates them all."""
+    for subject in project.subjects:
+        subject.data["age_weeks"] = (subject.data.get("age_weeks") or 0) - 1
 
 
 def main() -> None:
@@ -107,14 +125,14 @@ def main() -> None:
     editor._confirm_exit = lambda: True
     print(f"Alyx {server['base_url']}, user {args.user}, PyBpod editor offscreen, timer 10 ms")
     print(
-        f"{'run':>3}  {'phase':<13} {'subjects':>8} {'total s':>8} {'max gap ms':>10} {'p99 ms':>7}  status"
+        f"{'run':>3}  {'phase':<20} {'subjects':>8} {'total s':>8} {'max gap ms':>10} {'p99 ms':>7}  status"
     )
     for run in range(1, args.runs + 1):
         for phase, count, elapsed, longest, p99, status in measure(
             app, editor, server, args.user, password
         ):
             print(
-                f"{run:>3}  {phase:<13} {count:>8} {elapsed:>8.2f} {longest:>10.1f} {p99:>7.1f}  {status}"
+                f"{run:>3}  {phase:<20} {count:>8} {elapsed:>8.2f} {longest:>10.1f} {p99:>7.1f}  {status}"
             )
     container.close()
 

@@ -446,6 +446,76 @@ CHILDREN = {
 }
 
 
+# ---------------------------------------------------------------------------------------
+# The weekly re-sync (issue 8): every subject changed on Alyx (``age_weeks`` + 1 week).
+# ---------------------------------------------------------------------------------------
+ALL_CHANGED = "weekly re-sync, every subject changed, download excluded"
+
+
+def child_all_changed(args: argparse.Namespace) -> Callable[[], dict]:
+    """Re-sync the saved records one more week on: every subject is updated, in the CLI's path.
+
+    Each run is one week later than the run before (a counter beside the project), so that
+    repeated runs all update every subject instead of finding them already up to date.
+    """
+    from pybpod_alyx_module.sync.project_files import open_project
+
+    saved = json.loads(Path(args.records).read_text())
+    counter = Path(args.project).parent / "weeks_passed"
+    weeks = int(counter.read_text()) + 1 if counter.exists() else 1
+    counter.write_text(str(weeks))
+    records = [dict(r, age_weeks=(r.get("age_weeks") or 0) + weeks) for r in saved]
+
+    def run() -> dict:
+        phases = {}
+        clock = time.perf_counter()
+
+        def lap(name: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            phases[name] = now - clock
+            clock = now
+
+        project = open_project(args.project)
+        lap("reload")
+        plan, written = plan_apply_save(project, records, lap)
+        return {
+            "phases": phases,
+            "subjects": len(records),
+            "written": len(written),
+            "plan": plan.counts(),
+        }
+
+    return run
+
+
+CHILDREN["all_changed"] = child_all_changed
+
+
+def bench_all_changed(runner: Runner, size: int, common: tuple, repeat: int) -> None:
+    """The weekly re-sync rows, on the project the first sync made."""
+    runner.run(size, ALL_CHANGED, "all_changed", *common, repeat=repeat)
+
+
+def all_changed_verdicts(rows: list[dict]) -> list[str]:
+    """Target of issue 8: plan+apply+save of N changed subjects in < 2 s at N = 10,000."""
+    verdicts = []
+    for row in rows:
+        if row["approach"] != ALL_CHANGED:
+            continue
+        phases = row["phases"]
+        local = phases["plan"] + phases["apply"] + phases["save"]
+        updated = row["plan"]["update"]
+        verdict = "met" if local < 2 or row["size"] < 10_000 else "NOT met"
+        verdicts.append(
+            f"weekly re-sync at N={row['size']}: {updated} subjects updated, plan "
+            f"{phases['plan']:.2f} + apply {phases['apply']:.2f} + save {phases['save']:.2f} = "
+            f"{local:.2f} s (target < 2 s at 10,000: {verdict}); PyBpod's reload "
+            f"{phases['reload']:.2f} s; {row['written']} paths written"
+        )
+    return verdicts
+
+
 def child_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("kind", choices=sorted(CHILDREN))
@@ -574,6 +644,7 @@ def bench_size(runner: Runner, size: int, options: argparse.Namespace) -> None:
         *(*common, "--url", url, "--download"),
         repeat=repeat,
     )
+    bench_all_changed(runner, size, common, repeat)
 
 
 def report(rows: list[dict], argv: list[str], server_workers: int) -> str:
@@ -698,7 +769,7 @@ def _targets(rows: list[dict]) -> list[str]:
                 f"reload {reload:.2f} s and plan+apply+save {total - reload:.2f} s "
                 f"(target < 2 s: {verdict}); {z['written']} paths written"
             )
-    return verdicts
+    return verdicts + all_changed_verdicts(rows)
 
 
 def main(argv: list[str] | None = None) -> int:

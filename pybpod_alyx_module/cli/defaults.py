@@ -2,54 +2,37 @@
 
 PyBpod is started from a folder holding ``user_settings.py``; run there, the
 command line reads the address, user name and timeouts from it, falling back to
-the plugin's own defaults (:mod:`pybpod_alyx_module.settings`).
+the plugin's own defaults (:mod:`pybpod_alyx_module.settings`), through the same
+:func:`~pybpod_alyx_module.client_settings.read_settings` as the GUI.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from pybpod_alyx_module import settings as plugin_settings
+from pybpod_alyx_module.client_settings import ClientSettings, read_settings
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Defaults:
-    """Settings values, from ``user_settings.py`` where it defines them."""
+class Defaults(ClientSettings):
+    """Settings values, from ``user_settings.py`` where it defines them (``source``)."""
 
-    address: str
-    username: str
-    password: str
-    connect_timeout: float
-    read_timeout: float
-    retries: int
-    token_file: str
-    source: Path | None
+    source: Path | None = None
 
 
 def load_defaults(folder: Path | None = None) -> Defaults:
     """Read ``<folder>/user_settings.py`` (the current folder by default), if there is one."""
     path = (folder or Path.cwd()) / "user_settings.py"
     user = _load_module(path) if path.is_file() else None
-
-    def value(name: str):
-        return getattr(user, name, getattr(plugin_settings, name))
-
-    return Defaults(
-        address=value("ALYX_PLUGIN_ADDRESS"),
-        username=value("ALYX_PLUGIN_USERNAME"),
-        password=value("ALYX_PLUGIN_PASSWORD"),
-        connect_timeout=float(value("ALYX_PLUGIN_CONNECT_TIMEOUT")),
-        read_timeout=float(value("ALYX_PLUGIN_READ_TIMEOUT")),
-        retries=int(value("ALYX_PLUGIN_RETRIES")),
-        token_file=value("ALYX_PLUGIN_TOKEN_FILE"),
-        source=path if user else None,
-    )
+    settings = read_settings(user)
+    return Defaults(**dataclasses.asdict(settings), source=path if user else None)
 
 
 def _load_module(path: Path) -> ModuleType | None:

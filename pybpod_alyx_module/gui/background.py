@@ -84,11 +84,6 @@ class BackgroundTask:
         """True until the task ended and its callback ran, or it was cancelled."""
         return self._timer.isActive()
 
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the worker thread ends (tests and shutdown only); True if it did."""
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
-
     # -- worker thread ----------------------------------------------------------
 
     def _report(self, done: int, total: int | None) -> None:

@@ -26,13 +26,15 @@ from pyforms.controls import (
     ControlTextArea,
 )
 
-from pybpod_alyx_module.alyx import AlyxClient, TokenStore
+from pybpod_alyx_module.alyx import AlyxClient
+from pybpod_alyx_module.client_settings import client_from_settings, read_settings
 from pybpod_alyx_module.sync import SubjectSelection, SyncResult, check_user_name
 from pybpod_alyx_module.sync.users import login_alyx_user
 
-from . import connections, messages
+from . import messages, project_state
 from .background import BackgroundTask
 from .project_sync import download_and_plan, plan_for_project
+from .slots import guarded_slot
 from .snapshot import ProjectSnapshot
 from .stepped_apply import SteppedApply
 
@@ -43,10 +45,10 @@ TITLE = "Alyx connection"
 
 def show_connection_window(project: Any) -> AlyxConnectionWindow:
     """Show the project's connection window, creating it on first use."""
-    window = getattr(project, "alyx_connection_window", None)
-    if window is None:
-        window = AlyxConnectionWindow(project)
-        project.alyx_connection_window = window
+    state = project_state.state_of(project)
+    if state.window is None:
+        state.window = AlyxConnectionWindow(project)
+    window = state.window
     window.show()
     window.raise_()
     window.activateWindow()
@@ -68,11 +70,12 @@ class AlyxConnectionWindow(BaseWidget):
         self._task: BackgroundTask | None = None
         self._applying: SteppedApply | None = None  # the plan, a few subjects per turn
         self._client: AlyxClient | None = None  # being connected, or connected
+        self._settings = read_settings(conf)  # warns about a clear-text password
 
-        self._address = ControlText("Address", default=conf.ALYX_PLUGIN_ADDRESS or "")
-        self._user = ControlText("User:", default=_default_user(project))
+        self._address = ControlText("Address", default=self._settings.address)
+        self._user = ControlText("User:", default=self._settings.username or _logged_in(project))
         # Deprecated clear-text setting; a saved token lets the field stay empty.
-        self._password = ControlPassword("Password:", default=conf.ALYX_PLUGIN_PASSWORD or "")
+        self._password = ControlPassword("Password:", default=self._settings.password)
         self._connect = ControlButton("Connect", default=self._connect_clicked)
         self._status = ControlLabel(messages.NOT_CONNECTED)
         self._status.selectable = True
@@ -123,7 +126,7 @@ class AlyxConnectionWindow(BaseWidget):
 
     @property
     def connected(self) -> bool:
-        return self._client is not None and connections.client_for(self.project) is self._client
+        return self._client is not None and project_state.client_for(self.project) is self._client
 
     def _set_status(self, text: str) -> None:
         self._status.value = text
@@ -135,19 +138,32 @@ class AlyxConnectionWindow(BaseWidget):
         for control in (self._lab, self._alyx_project, self._all_alive):
             control.enabled = not busy
 
+    def show_error(self, error: BaseException) -> None:
+        """An unexpected error in one of this window's slots (already logged): say so, stay usable."""
+        self._set_status(messages.unexpected_error(error))
+        self._progress.hide()
+        self._set_busy(self.busy)
+
+    def shut_down(self) -> None:
+        """The project closed: stop any work, drop the connection, close the window."""
+        if self._applying is not None:
+            self._applying.stop()
+            self._applying = None
+        self._drop_connection()
+        self.close()
+
     # -- connect --------------------------------------------------------------------
 
+    @guarded_slot
     def _connect_clicked(self) -> None:
         self._drop_connection()
         password = self._password.value or None
         try:
-            client = AlyxClient(
-                self._address.value,
+            client = client_from_settings(
+                self._settings,
+                address=self._address.value,
                 username=self._user.value.strip(),
                 password=password,
-                timeout=(conf.ALYX_PLUGIN_CONNECT_TIMEOUT, conf.ALYX_PLUGIN_READ_TIMEOUT),
-                retries=conf.ALYX_PLUGIN_RETRIES,
-                token_store=TokenStore(conf.ALYX_PLUGIN_TOKEN_FILE),
             )
             if not client.username:
                 raise ValueError("Type your Alyx user name")
@@ -163,12 +179,13 @@ class AlyxConnectionWindow(BaseWidget):
             on_error=lambda exc: self._connect_failed(client, exc),
         )
 
+    @guarded_slot
     def _connected(self, client: AlyxClient) -> None:
         self._task = None
         if client is not self._client:  # the address or user changed meanwhile
             client.close()
             return
-        connections.connect(self.project, client)
+        project_state.connect(self.project, client)
         self._password.value = ""  # the client holds it now, and nothing else does
         try:
             login_alyx_user(self.project, client.username)
@@ -180,6 +197,7 @@ class AlyxConnectionWindow(BaseWidget):
         logger.info("Connected to Alyx at %s as %s", client.address, client.username)
         self._set_busy(False)
 
+    @guarded_slot
     def _connect_failed(self, client: AlyxClient, error: BaseException) -> None:
         self._task = None
         if client is self._client:
@@ -189,6 +207,7 @@ class AlyxConnectionWindow(BaseWidget):
         self._set_status(messages.connection_failed(error))
         self._set_busy(False)
 
+    @guarded_slot
     def _credentials_changed(self, *args: Any) -> None:
         """A different address or user is a different connection: the old one goes."""
         if self._client is None:
@@ -202,8 +221,8 @@ class AlyxConnectionWindow(BaseWidget):
             self._task = None
         client, self._client = self._client, None
         if client is not None:
-            if connections.client_for(self.project) is client:
-                connections.disconnect(self.project)
+            if project_state.client_for(self.project) is client:
+                project_state.disconnect(self.project)
             else:
                 client.close()
         self._progress.hide()
@@ -219,6 +238,7 @@ class AlyxConnectionWindow(BaseWidget):
             all_alive=bool(self._all_alive.value),
         )
 
+    @guarded_slot
     def _get_subjects_clicked(self) -> None:
         if not self.connected:
             self._set_status(messages.NOT_CONNECTED)
@@ -238,10 +258,12 @@ class AlyxConnectionWindow(BaseWidget):
             on_progress=self._downloading,
         )
 
+    @guarded_slot
     def _downloading(self, done: int, total: int | None) -> None:
         _set_progress(self._progress, done, total)
         self._set_status(messages.downloading(done, total))
 
+    @guarded_slot
     def _download_failed(self, error: BaseException) -> None:
         self._task = None
         logger.warning("Get Subjects failed: %s", error)
@@ -249,28 +271,29 @@ class AlyxConnectionWindow(BaseWidget):
         self._progress.hide()
         self._set_busy(False)
 
+    @guarded_slot
     def _downloaded(self, downloaded: Any) -> None:
         self._task = None
         self._cancel.enabled = False  # from here on, the questions offer the way out
         try:
             plan = plan_for_project(self.project, downloaded, self._client.username)
         except Exception as exc:
-            self._apply_failed(exc)
+            self._apply_failed(exc, None)
             return
         self._set_status("Status: Merging the subjects into the project…")
         self._applying = SteppedApply(
             self.project,
             plan,
             self._ask_override,
-            on_progress=self._adding,
+            on_progress=self._applying_progress,
             on_done=self._applied,
             on_cancelled=self._apply_cancelled,
             on_failed=self._apply_failed,
         ).start()
 
-    def _adding(self, done: int, total: int) -> None:
+    def _applying_progress(self, done: int, total: int) -> None:
         _set_progress(self._progress, done, total)
-        self._set_status(f"Status: Adding subjects {done}/{total}")
+        self._set_status(f"Status: Merging subjects {done}/{total}")
 
     def _apply_cancelled(self) -> None:
         self._set_status(messages.CANCELLED)
@@ -284,14 +307,16 @@ class AlyxConnectionWindow(BaseWidget):
         self._progress.hide()
         self._set_busy(False)
 
-    def _apply_failed(self, error: BaseException) -> None:
+    def _apply_failed(self, error: BaseException, result: SyncResult | None) -> None:
         logger.error("Applying the Alyx subjects failed", exc_info=error)
-        self._set_status(f"Status: Applying the subjects failed: {error}")
+        self._set_status(messages.apply_failed(error, result))
+        if result is not None:
+            self._report.value = messages.report(result)
         self._progress.hide()
         self._set_busy(False)
 
     def _ask_override(self, update: Any) -> str:
-        """Ask "Replace local details?"; a closed dialog (or any other answer) cancels the sync."""
+        """Ask "Replace local details?"; Cancel, Escape, a closed dialog (any other answer) cancel."""
         answer = self.question(
             messages.override_question(update),
             messages.UPDATE_TITLE,
@@ -299,6 +324,7 @@ class AlyxConnectionWindow(BaseWidget):
         )
         return answer if answer in messages.UPDATE_BUTTONS else "cancel"
 
+    @guarded_slot
     def _cancel_clicked(self) -> None:
         if self._task is not None:
             self._task.cancel()
@@ -313,6 +339,7 @@ class AlyxConnectionWindow(BaseWidget):
         self._task = BackgroundTask(work, on_done, on_error, on_progress).start()
         self._set_busy(True)
 
+    @guarded_slot
     def keyPressEvent(self, event: Any) -> None:
         if event.key() == Qt.Key_Escape:
             self.close()
@@ -328,9 +355,7 @@ def _log_in(client: AlyxClient, with_password: bool) -> None:
         client.get("users", username=client.username)
 
 
-def _default_user(project: Any) -> str:
-    if conf.ALYX_PLUGIN_USERNAME:
-        return conf.ALYX_PLUGIN_USERNAME
+def _logged_in(project: Any) -> str:
     user = project.loggeduser
     return user.name if user is not None else ""
 

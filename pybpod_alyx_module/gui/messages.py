@@ -14,9 +14,10 @@ CONNECTING = "Status: Connecting…"
 CONNECTED = "Status: CONNECTED"
 CANCELLED = "Status: Sync cancelled: the project was not changed"
 
-#: The override question's title and buttons (the 1.x dialog's).
+#: The override question's title and buttons: the 1.x dialog's, and Cancel (nothing changes).
+#: With a Cancel button, Qt makes Escape and closing the dialog answer Cancel too.
 UPDATE_TITLE = "Update Subject"
-UPDATE_BUTTONS = ["no", "yes", "no_all", "yes_all"]
+UPDATE_BUTTONS = ["no", "yes", "no_all", "yes_all", "cancel"]
 
 
 def connection_failed(error: BaseException) -> str:
@@ -55,11 +56,30 @@ def override_question(update: SubjectUpdate) -> str:
 
 
 def summary(result: SyncResult) -> str:
-    """``Status: Sync done: 262 added, 0 updated, 0 removed, 0 skipped, 1 conflicts``."""
+    """``Status: Sync done: 262 added, 0 updated, 0 removed, 0 skipped, 1 conflicts, 1 refused``.
+
+    Refused nicknames (that cannot be folder names) are counted apart from name
+    conflicts, as the command line reports them.
+    """
     counts = result.counts()
-    parts = [f"{counts[key]} {key}" for key in ("added", "updated", "removed", "skipped")]
-    parts.append(f"{counts['conflicts'] + counts['refused']} conflicts")
-    return "Status: Sync done: " + ", ".join(parts)
+    keys = ("added", "updated", "removed", "skipped", "conflicts", "refused")
+    return "Status: Sync done: " + ", ".join(f"{counts[key]} {key}" for key in keys)
+
+
+def apply_failed(error: BaseException, result: SyncResult | None) -> str:
+    """The status line for an apply that stopped half-way (or before any change)."""
+    if result is None or not result.changes_anything:
+        return f"Status: Applying the subjects failed, the project was not changed: {error}"
+    return (
+        f"Status: Applying the subjects stopped after {len(result.added)} added, "
+        f"{len(result.updated)} updated, {len(result.removed)} removed: {error}. "
+        "Get Subjects again to complete the sync, or close the project without saving."
+    )
+
+
+def unexpected_error(error: BaseException) -> str:
+    """The status line for an error nobody expected (it is in PyBpod's log, with its traceback)."""
+    return f"Status: Unexpected error (details in PyBpod's log): {error!r}"
 
 
 def report(result: SyncResult) -> str:

@@ -17,8 +17,9 @@ from pyforms.controls import ControlButton, ControlLabel, ControlList
 from pybpod_alyx_module.sync.fields import local_fields
 from pybpod_alyx_module.sync.subjects import alyx_id
 
-from . import connections, messages
+from . import messages, project_state
 from .background import BackgroundTask
+from .slots import guarded_slot
 from .subject_rows import detail_rows
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ class AlyxSubjectDetailsWindow(BaseWidget):
         self._list.tableWidget.resizeColumnToContents(0)
         self._list.tableWidget.horizontalHeader().setStretchLastSection(True)
         self._list.tableWidget.scrollToTop()
-        connected = connections.client_for(self.subject.project) is not None
+        connected = project_state.client_for(self.subject.project) is not None
         self._refresh.enabled = connected and not self.busy
         if not connected and not self.busy:
             self._status.value = "Connect with Sync to Alyx to refresh"
@@ -65,8 +66,14 @@ class AlyxSubjectDetailsWindow(BaseWidget):
     def busy(self) -> bool:
         return self._task is not None and self._task.running
 
+    def show_error(self, error: BaseException) -> None:
+        """An unexpected error in one of this window's slots (already logged)."""
+        self._task = None
+        self._status.value = messages.unexpected_error(error).replace("Status: ", "")
+
+    @guarded_slot
     def _refresh_clicked(self) -> None:
-        client = connections.client_for(self.subject.project)
+        client = project_state.client_for(self.subject.project)
         subject_id = alyx_id(self.subject)
         if client is None or subject_id is None:
             self.refresh_rows()
@@ -77,13 +84,17 @@ class AlyxSubjectDetailsWindow(BaseWidget):
             lambda report: client.subject(subject_id), self._refreshed, self._refresh_failed
         ).start()
 
+    @guarded_slot
     def _refreshed(self, record: dict[str, Any]) -> None:
         self._task = None
         if self.subject.data is not None:
-            self.subject.data.update(local_fields(record))
+            for key, value in local_fields(record).items():
+                # item by item: sca's scadict.update() skips the flag that stamps __UPDATED-ON__
+                self.subject.data[key] = value
         self._status.value = "Refreshed from Alyx (save the project to keep it)"
         self.refresh_rows()
 
+    @guarded_slot
     def _refresh_failed(self, error: BaseException) -> None:
         self._task = None
         self._status.value = messages.connection_failed(error).replace(
@@ -91,6 +102,7 @@ class AlyxSubjectDetailsWindow(BaseWidget):
         )
         self.refresh_rows()
 
+    @guarded_slot
     def keyPressEvent(self, event: Any) -> None:
         if event.key() == Qt.Key_Escape:
             self.close()

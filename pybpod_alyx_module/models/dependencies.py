@@ -41,32 +41,7 @@ def missing_dependencies_message() -> str | None:
 
 
 def report_missing_dependencies() -> None:
-    """Log an error naming the missing packages (PyBpod shows errors in its console and log)."""
+    """Log an error naming the missing packages (they reach PyBpod's console and app.log)."""
     message = missing_dependencies_message()
     if message:
-        _ensure_handler()
         logger.error(message)
-
-
-def _ensure_handler() -> None:
-    """Make sure the plugin's log records reach PyBpod's log file and console.
-
-    PyBpod gives handlers only to the loggers it knows; the package ``__init__``
-    should create ``pybpod_alyx_module``'s as the session-history plugin does. If
-    it has none yet, the record would only reach Python's last-resort stderr.
-    """
-    root = logging.getLogger("pybpod_alyx_module")
-    if root.handlers:
-        return
-    try:
-        import loggingbootstrap
-        from confapp import conf
-
-        loggingbootstrap.create_double_logger(
-            "pybpod_alyx_module",
-            conf.APP_LOG_HANDLER_CONSOLE_LEVEL,
-            conf.APP_LOG_FILENAME,
-            conf.APP_LOG_HANDLER_FILE_LEVEL,
-        )
-    except Exception:
-        logger.debug("Could not attach PyBpod's log handlers", exc_info=True)

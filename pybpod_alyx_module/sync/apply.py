@@ -9,10 +9,13 @@ when the user saves).
 
 from __future__ import annotations
 
-import uuid
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
+
+from pybpod_alyx_module.pybpod_internals import create_subject, remove_subjects
 
 from .plan import SubjectProblem, SubjectUpdate, SyncPlan
 from .subjects import new_subject_document
@@ -110,60 +113,126 @@ class SyncResult:
         }
 
 
-def decide_updates(plan: SyncPlan, policy: OverridePolicy) -> tuple[list[SubjectUpdate], list[Any]]:
-    """Ask ``policy`` about every update: the accepted updates, and the subjects declined.
+class Decisions(NamedTuple):
+    """The answers to every question of a plan: the updates accepted, and the subjects declined."""
+
+    accepted: list[SubjectUpdate]
+    declined: list[Any]
+
+
+def decide_updates(plan: SyncPlan, policy: OverridePolicy) -> Decisions:
+    """Ask ``policy`` about every update, in plan order, once each.
 
     Raises :class:`SyncCancelled` if a question is cancelled; nothing has changed then.
     """
-    accepted = [update for update in plan.to_update if policy.allows(update)]
-    return accepted, [u.subject for u in plan.to_update if u not in accepted]
+    decisions = Decisions([], [])
+    for update in plan.to_update:
+        if policy.allows(update):
+            decisions.accepted.append(update)
+        else:
+            decisions.declined.append(update.subject)
+    return decisions
+
+
+@dataclass
+class ApplyStep:
+    """One step of :func:`iter_apply`: whole subjects of one kind, and the result so far.
+
+    ``kind`` is ``"start"`` (no change yet: the declined, conflicts and refusals),
+    ``"users"``, ``"added"``, ``"updated"`` or ``"removed"``; ``subjects`` are the
+    subjects this step added, updated or removed (the first two kinds have none).
+    """
+
+    kind: str
+    subjects: list[Any]
+    result: SyncResult
+
+
+def iter_apply(
+    project: Any,
+    plan: SyncPlan,
+    decisions: Decisions,
+    batch: int | None = None,
+    create_subject: Callable[[Any], Any] = create_subject,
+) -> Iterator[ApplyStep]:
+    """Make the plan's changes on ``project``, a step at a time, after every question was answered.
+
+    Each step changes whole subjects only, so the project is consistent between steps:
+    the GUI runs a few steps per turn of its event loop (and does its own share for the
+    steps' subjects), the command line runs them all (:func:`apply_plan`). Steps: a
+    first one that changes nothing, the Alyx users, then additions, updates and
+    removals, ``batch`` subjects per step (``None``: one step per kind). Every part is linear in the size of the plan and
+    of the project.
+
+    ``create_subject(project)`` builds a new PyBpod subject (the GUI passes its own).
+    """
+    result = SyncResult(
+        declined=list(decisions.declined),
+        conflicts=list(plan.conflicts),
+        refused=list(plan.refused),
+        unchanged=plan.unchanged,
+    )
+    yield ApplyStep("start", [], result)
+    if plan.username:
+        result.user, result.users_added = login_alyx_user(project, plan.username, plan.users_to_add)
+        yield ApplyStep("users", [], result)
+    for additions in _batches(plan.to_add, batch):
+        added = []
+        for addition in additions:
+            subject = create_subject(project)
+            subject.name = addition.name
+            subject.data = new_subject_document(subject, addition.fields)
+            added.append(subject)
+        result.added.extend(added)
+        yield ApplyStep("added", added, result)
+    for updates in _batches(decisions.accepted, batch):
+        for update in updates:
+            for key, value in update.fields.items():
+                # item by item: sca's scadict.update() skips the flag that stamps __UPDATED-ON__
+                update.subject.data[key] = value
+        updated = [update.subject for update in updates]
+        result.updated.extend(updated)
+        yield ApplyStep("updated", updated, result)
+    setups_of = _setups_listing(project) if plan.to_remove else {}
+    changed_setups: dict[int, Any] = {}
+    for removals in _batches(plan.to_remove, batch):
+        removed = [removal.subject for removal in removals]
+        for subject in removed:
+            for setup in setups_of.get(id(subject), ()):
+                changed_setups.setdefault(id(setup), setup)
+                setup -= subject
+        remove_subjects(project, removed)
+        result.removed.extend(removed)
+        result.changed_setups = list(changed_setups.values())
+        yield ApplyStep("removed", removed, result)
 
 
 def apply_plan(project: Any, plan: SyncPlan, policy: OverridePolicy) -> SyncResult:
-    """Make the plan's changes on ``project`` and log its Alyx user in.
+    """Ask every question, then make the plan's changes on ``project`` and log its Alyx user in.
 
     Raises
     ------
     SyncCancelled
         The user answered Cancel to a question; the project is unchanged.
     """
-    accepted, declined = decide_updates(plan, policy)
-    result = SyncResult(
-        declined=declined,
-        conflicts=list(plan.conflicts),
-        refused=list(plan.refused),
-        unchanged=plan.unchanged,
-    )
-    if plan.username:
-        result.user, result.users_added = login_alyx_user(project, plan.username, plan.users_to_add)
-    for addition in plan.to_add:
-        subject = project.create_subject()
-        subject.name = addition.name
-        # PyBpod makes a uuid.UUID here, which toJSON() cannot serialize (1.x bug 9);
-        # a reloaded subject has a string, so the new one gets a string too.
-        subject.uuid4 = str(subject.uuid4 if subject.uuid4 else uuid.uuid4())
-        subject.data = new_subject_document(subject, addition.fields)
-        result.added.append(subject)
-    for update in accepted:
-        for key, value in update.fields.items():
-            # item by item: sca's scadict.update() skips the flag that stamps __UPDATED-ON__
-            update.subject.data[key] = value
-        result.updated.append(update.subject)
-    for removal in plan.to_remove:
-        result.changed_setups.extend(_remove_subject(project, removal.subject))
-        result.removed.append(removal.subject)
-    return result
+    steps = iter_apply(project, plan, decide_updates(plan, policy))
+    return deque(steps, maxlen=1)[0].result  # the last step's result (there is always one)
 
 
-def _remove_subject(project: Any, subject: Any) -> list[Any]:
-    """Take a subject out of the project and of every setup listing it; return those setups."""
-    setups = [
-        setup
-        for experiment in project.experiments
-        for setup in experiment.setups
-        if subject in setup.subjects
-    ]
-    for setup in setups:
-        setup -= subject
-    project -= subject
-    return setups
+def _batches(items: list[Any], size: int | None) -> Iterator[list[Any]]:
+    if size is None:
+        if items:
+            yield items
+        return
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _setups_listing(project: Any) -> dict[int, list[Any]]:
+    """The setups that list each subject, by the subject's ``id()``: one pass over every setup."""
+    listing: dict[int, list[Any]] = {}
+    for experiment in project.experiments:
+        for setup in experiment.setups:
+            for subject in setup.subjects:
+                listing.setdefault(id(subject), []).append(setup)
+    return listing

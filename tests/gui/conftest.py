@@ -30,7 +30,8 @@ Global state, and how it is handled:
   the test.
 * Modal dialogs (``question``, ``input_*``, and the message boxes) would block an offscreen
   test forever: ``pybpod_dialogs`` replaces them; a question or an input with no answer
-  queued fails the test.
+  queued fails the test, and so does a queued answer to a question that was not among the
+  buttons it offered (the real dialog cannot return it).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ COMPOSED = {
 }
 
 # Loggers that pybpodgui_plugin and the plugins give handlers to when they are imported.
-PLUGIN_LOGGERS = ("pybpodgui_plugin", "pybranch", "pybpodapi", SESSION_HISTORY)
+PLUGIN_LOGGERS = ("pybpodgui_plugin", "pybranch", "pybpodapi", SESSION_HISTORY, ALYX)
 
 _composed_with: tuple[str, ...] | None = None  # the plugin order now frozen in sys.modules
 
@@ -214,12 +215,15 @@ class Dialogs:
     answers: list[Any] = field(default_factory=list)
     calls: list[tuple[str, Any, Any]] = field(default_factory=list)
 
-    def _answer(self, kind: str, msg: Any, title: Any) -> Any:
+    def _answer(self, kind: str, msg: Any, title: Any, buttons: list[str] | None = None) -> Any:
         self.calls.append((kind, title, msg))
         if not self.answers:
             raise AssertionError(f"unexpected modal {kind}: {title!r}: {msg!r}")
         answer = self.answers.pop(0)
-        return answer(kind, msg, title) if callable(answer) else answer
+        answer = answer(kind, msg, title) if callable(answer) else answer
+        if buttons is not None and answer not in buttons:
+            raise AssertionError(f"{answer!r} is not among the buttons offered: {buttons}")
+        return answer
 
     def titles(self, kind: str | None = None) -> list[Any]:
         return [title for k, title, _ in self.calls if kind is None or k == kind]
@@ -236,7 +240,9 @@ def pybpod_dialogs(monkeypatch) -> Dialogs:
 
     patch(
         "question",
-        lambda self, msg, title=None, buttons=None: dialogs._answer("question", msg, title),
+        lambda self, msg, title=None, buttons=("no", "yes"): dialogs._answer(
+            "question", msg, title, list(buttons)
+        ),
     )
     patch("input_text", lambda self, msg, title="", **kw: dialogs._answer("input_text", msg, title))
     patch("input_int", lambda self, msg, title="", **kw: dialogs._answer("input_int", msg, title))
@@ -321,8 +327,10 @@ class AlyxGui:
         return project
 
     def open_connection(self, project):
+        from pybpod_alyx_module.gui.project_state import state_of
+
         self.trigger(project.node, "Sync to Alyx")
-        window = project.alyx_connection_window
+        window = state_of(project).window
         assert window.isVisible()
         return window
 

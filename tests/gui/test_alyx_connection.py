@@ -11,7 +11,7 @@ def window(alyx_gui):
 
 
 def test_connect_logs_alice_in_as_the_alyx_project_user(alyx_gui, window):
-    from pybpod_alyx_module.gui import connections
+    from pybpod_alyx_module.gui import project_state
 
     alyx_gui.connect(window)
 
@@ -21,7 +21,7 @@ def test_connect_logs_alice_in_as_the_alyx_project_user(alyx_gui, window):
     assert project.node.text(0) == "proj (alice@ALYX)"
     assert project.loggeduser.name == "alice"
     assert project.loggeduser.data["connection"] == "ALYX"
-    assert connections.client_for(project).username == "alice"
+    assert project_state.client_for(project).username == "alice"
     assert window._password.value == ""  # the client holds the password, the window does not
 
 
@@ -54,24 +54,24 @@ def test_bad_address_says_so_without_connecting(alyx_gui, window):
 
 
 def test_changing_the_user_drops_the_connection(alyx_gui, window):
-    from pybpod_alyx_module.gui import connections
+    from pybpod_alyx_module.gui import project_state
 
     alyx_gui.connect(window)
     window._user.value = "bob"
 
     assert window.status == "Status: Not Connected"
     assert not window._get_subjects.enabled
-    assert connections.client_for(window.project) is None
+    assert project_state.client_for(window.project) is None
 
 
 def test_changing_the_address_drops_the_connection(alyx_gui, window):
-    from pybpod_alyx_module.gui import connections
+    from pybpod_alyx_module.gui import project_state
 
     alyx_gui.connect(window)
     window._address.value = alyx_gui.server.base_url + "/"
 
     assert window.status == "Status: Not Connected"
-    assert connections.client_for(window.project) is None
+    assert project_state.client_for(window.project) is None
 
 
 def test_saved_token_lets_the_password_stay_empty(alyx_gui, window, tmp_path):

@@ -45,7 +45,7 @@ def test_get_subjects_adds_alices_alive_subjects_to_the_tree(alyx_gui, synced, s
     assert len(names) == seed.ALICE_ALIVE_COUNT == 262
     assert not names & {s.nickname for s in seed.SUBJECTS if not s.alive}
     assert synced.status == (
-        "Status: Sync done: 262 added, 0 updated, 0 removed, 0 skipped, 0 conflicts"
+        "Status: Sync done: 262 added, 0 updated, 0 removed, 0 skipped, 0 conflicts, 0 refused"
     )
     assert "Save the project to keep these changes." in synced._report.value
     assert not synced.busy and synced._connect.enabled
@@ -86,13 +86,17 @@ def test_progress_is_shown_while_downloading(alyx_gui, window, seed):
 
 def test_cancel_during_the_download_leaves_the_project_untouched(alyx_gui, window, qtbot):
     window._get_subjects.click()
+    task = window._task
     assert window.busy and window._cancel.enabled
+    qtbot.waitUntil(lambda: task._finished.is_set(), timeout=60_000)  # the result exists
+    assert task._error is None and task._result.plan.to_add  # not yet handed to the window
 
     window._cancel.click()
 
     assert window.status == "Status: Sync cancelled: the project was not changed"
     assert not window.busy
-    qtbot.wait(1500)  # the worker ends meanwhile; its result must be discarded
+    task._poll()  # the poll that would have handed the result over: discarded instead
+    assert not task.running
     assert window.project.subjects == []
     assert alyx_gui.subject_names(window.project) == set()
 
@@ -133,18 +137,64 @@ def test_no_to_all_still_adds_new_subjects(
     assert synced.status.startswith("Status: Sync done: 1 added, 0 updated, 0 removed, 1 skipped")
 
 
-def test_closing_the_question_cancels_the_sync(
-    alyx_gui, synced, sw_010_changed_on_alyx, pybpod_dialogs
+def test_the_question_offers_cancel_beside_the_1x_answers(
+    alyx_gui, synced, sw_010_changed_on_alyx, monkeypatch
 ):
+    from pyforms_gui.basewidget import BaseWidget
+
+    offered = []
+
+    def question(self, msg, title=None, buttons=("no", "yes")):
+        offered.append(list(buttons))
+        return "cancel"  # what Qt returns for Escape and for closing the dialog, too
+
+    monkeypatch.setattr(BaseWidget, "question", question)
+    alyx_gui.get_subjects(synced)
+
+    assert offered == [["no", "yes", "no_all", "yes_all", "cancel"]]
+    assert synced.status == "Status: Sync cancelled: the project was not changed"
+
+
+def _locally_changed(project, names, description="Changed locally by a GUI test"):
+    for name in names:
+        project.find_subject(name).data["description"] = description
+
+
+def _state(alyx_gui, project):
+    """What the user could see of the project: the tree, and every subject's saved fields."""
+    return alyx_gui.subject_names(project), {
+        s.name: dict(s.data) for s in project.subjects if s.data is not None
+    }
+
+
+@pytest.mark.parametrize("cancelled_at", [1, 3])
+def test_cancel_in_the_question_changes_nothing(alyx_gui, synced, pybpod_dialogs, cancelled_at):
     project = synced.project
-    project.find_subject("SW_200").remove(silent=True)
-    pybpod_dialogs.answers.append(None)  # the dialog was closed
+    project.find_subject("SW_200").remove(silent=True)  # would be added again
+    _locally_changed(project, ["SW_010", "SW_020", "SW_030"])
+    before = _state(alyx_gui, project)
+    pybpod_dialogs.answers.extend(["yes"] * (cancelled_at - 1) + ["cancel"])
 
     alyx_gui.get_subjects(synced)
 
+    assert len(pybpod_dialogs.titles("question")) == cancelled_at
     assert synced.status == "Status: Sync cancelled: the project was not changed"
-    assert "SW_200" not in alyx_gui.subject_names(project)
-    assert project.find_subject("SW_010").data["description"] == sw_010_changed_on_alyx
+    assert _state(alyx_gui, project) == before
+    assert not synced.busy and synced._get_subjects.enabled
+
+
+def test_a_resync_where_every_subject_changed_updates_them_all(alyx_gui, synced, seed):
+    project = synced.project
+    for subject in project.subjects:  # as if a week had passed on Alyx
+        subject.data["age_weeks"] = (subject.data.get("age_weeks") or 0) - 1
+
+    alyx_gui.get_subjects(synced)
+
+    assert synced.status.startswith(
+        f"Status: Sync done: 0 added, {seed.ALICE_ALIVE_COUNT} updated, 0 removed, 0 skipped"
+    ), synced.status
+    assert alyx_gui.subject_names(project) == alive_nicknames(seed)
+    assert all(alyx_gui.menu_labels(s.node) == ["Remove", "Alyx details"] for s in project.subjects)
 
 
 def test_dead_subjects_leave_the_project_and_the_tree(alyx_gui, window, alyx_as_alice):
@@ -172,7 +222,9 @@ def test_a_local_subject_with_an_alyx_name_is_a_conflict_not_converted(alyx_gui,
 
     alyx_gui.get_subjects(window)
 
-    assert window.status.endswith("261 added, 0 updated, 0 removed, 0 skipped, 1 conflicts")
+    assert window.status.endswith(
+        "261 added, 0 updated, 0 removed, 0 skipped, 1 conflicts, 0 refused"
+    )
     assert "Not added: SW_003 (cortexlab)" in window._report.value
     assert not local.data or "alyx_id" not in local.data
     assert alyx_gui.menu_labels(local.node) == ["Remove"]
@@ -185,3 +237,30 @@ def test_lab_filter_selects_that_labs_subjects(alyx_gui, window, seed):
 
     expected = {s.nickname for s in seed.SUBJECTS if s.lab == "hoferlab" and s.alive}
     assert alyx_gui.subject_names(window.project) == expected
+
+
+def test_alyx_project_filter_selects_that_projects_alive_subjects(alyx_gui, window, seed):
+    window._alyx_project.value = "hofer_vision"
+
+    alyx_gui.get_subjects(window)
+
+    expected = {s.nickname for s in seed.SUBJECTS if "hofer_vision" in s.projects and s.alive}
+    assert expected and alyx_gui.subject_names(window.project) == expected
+    assert any(s.responsible_user != "alice" for s in seed.SUBJECTS if s.nickname in expected)
+
+
+def test_all_alive_filter_takes_every_alive_subject_whoever_is_responsible(alyx_gui, window, seed):
+    from pybpod_alyx_module.sync.names import folder_name_problem
+
+    window._all_alive.value = True
+
+    alyx_gui.get_subjects(window)
+
+    alive = [s for s in seed.SUBJECTS if s.alive]
+    refused = {s.nickname for s in alive if folder_name_problem(s.nickname)}
+    twins = [s for s in alive if s.nickname == seed.TWIN_NICKNAME]
+    expected = {s.nickname for s in alive} - refused
+    expected |= {f"{s.lab}__{s.nickname}" for s in twins[1:]}  # the later twins get the lab
+    assert refused and len(twins) == 2
+    assert alyx_gui.subject_names(window.project) == expected
+    assert window.status.endswith(f"0 conflicts, {len(refused)} refused"), window.status

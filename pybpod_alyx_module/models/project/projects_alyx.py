@@ -1,4 +1,5 @@
-"""The projects container mixin: ``Sync to Alyx`` in every project's menu, and the login on reopen."""
+"""The projects container mixin: ``Sync to Alyx`` in every project's menu, the login on reopen,
+and the plugin's windows and connection closed with their project."""
 
 from __future__ import annotations
 
@@ -12,26 +13,51 @@ SYNC_MENU_LABEL = "Sync to Alyx"
 
 
 class Projects:
-    """Hooks project creation and opening (see the package docstring for why here).
+    """Hooks project creation, opening and closing (see the package docstring for why here).
 
     ``create_project`` runs for a new project and, through PyBpod's
-    ``open_project``, for every project opened from disk.
+    ``open_project``, for every project opened from disk; ``__sub__`` runs when a
+    project closes (PyBpod's ``ProjectWindow.close`` does ``projects -= project``).
     """
 
     def create_project(self) -> Any:
         project = super().create_project()
-        project.alyx_sync_action = self.tree.add_popup_menu_option(
+        action = self.tree.add_popup_menu_option(
             SYNC_MENU_LABEL,
             lambda checked=False, project=project: self.open_alyx_connection(project),
             item=project.node,
         )
+        try:
+            from pybpod_alyx_module.gui.project_state import state_of
+        except ImportError:  # already reported by models.dependencies
+            return project
+        state_of(project).sync_action = action
         return project
 
     def open_project(self, project_path: str | None = None) -> Any:
+        """Complete an interrupted sync of the folder first, so PyBpod loads a whole project."""
+        if not project_path:
+            from pybpod_alyx_module.pybpod_internals import ask_project_folder
+
+            project_path = ask_project_folder(self)
+            if not project_path:
+                return None
+        if not _recover_interrupted_sync(self, project_path):
+            return None
         project = super().open_project(project_path)
         if project:
             _restore_alyx_login(project)
         return project
+
+    def __sub__(self, project: Any) -> Any:
+        result = super().__sub__(project)
+        try:
+            from pybpod_alyx_module.gui.project_state import forget_project
+
+            forget_project(project)
+        except Exception:  # never stop PyBpod from closing a project
+            logger.exception("Could not close the Alyx windows of a closed project")
+        return result
 
     def open_alyx_connection(self, project: Any) -> Any:
         """Show the project's "Alyx connection" window (one per project, kept while it is open)."""
@@ -42,9 +68,40 @@ class Projects:
             logger.error(problem)
             project.critical(problem, "Alyx plugin")
             return None
-        from pybpod_alyx_module.gui.connection_window import show_connection_window
+        try:
+            from pybpod_alyx_module.gui.connection_window import show_connection_window
 
-        return show_connection_window(project)
+            return show_connection_window(project)
+        except Exception as exc:  # a menu callback: an escaping error would abort PyBpod
+            logger.exception("Could not open the Alyx connection window")
+            project.critical(f"The Alyx plugin failed: {exc}", "Alyx plugin")
+            return None
+
+
+def _recover_interrupted_sync(projects: Any, path: str) -> bool:
+    """Roll an interrupted sync of ``path`` forward (or its leftovers away); False: do not open.
+
+    A project whose sync cannot be completed now (another sync holds it, a journal that
+    cannot be read) is not opened: PyBpod would show it half-synced.
+    """
+    try:
+        from pybpod_alyx_module.sync.errors import ProjectError
+        from pybpod_alyx_module.sync.journal import recover_interrupted_sync
+    except ImportError:  # already reported by models.dependencies
+        return True
+    try:
+        done = recover_interrupted_sync(path)
+    except ProjectError as exc:
+        logger.error("Not opening %s: %s", path, exc)
+        projects.critical(f"The project was not opened: {exc}", "Alyx plugin")
+        return False
+    except Exception as exc:  # never let an error escape into PyBpod's menu slot
+        logger.exception("Checking %s for an interrupted Alyx sync failed", path)
+        projects.critical(f"The project was not opened: {exc!r}", "Alyx plugin")
+        return False
+    if done:
+        logger.warning("%s", done)
+    return True
 
 
 def _restore_alyx_login(project: Any) -> None:

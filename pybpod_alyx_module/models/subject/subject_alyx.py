@@ -13,6 +13,8 @@ import json
 import logging
 from typing import Any
 
+from pybpod_alyx_module.pybpod_internals import give_text_uuid
+
 logger = logging.getLogger(__name__)
 
 #: The subject menu entry (the 1.x README spelling).
@@ -29,9 +31,7 @@ class Subject:
 
     def __init__(self, project: Any) -> None:
         super().__init__(project)
-        # PyBpod gives a new subject a uuid.UUID, which toJSON() cannot serialize, and a
-        # reloaded one a string (1.x bug 9): every subject gets the string from the start.
-        self.uuid4 = str(self.uuid4)
+        give_text_uuid(self)  # 1.x bug 9: every subject has a text uuid from the start
 
     # -- PyBpod hooks -------------------------------------------------------------
 
@@ -42,9 +42,9 @@ class Subject:
     def toJSON(self) -> str:
         """PyBpod's JSON plus the Alyx fields, as IBL's rig code reads ``PYBPOD_SUBJECT_EXTRA``.
 
-        ``water_administration`` stays singular, as the 1.x plugin wrote it.
+        ``water_administration`` stays singular, as the 1.x plugin wrote it. Changes nothing:
+        the uuid was made text when the subject was built.
         """
-        self.uuid4 = str(self.uuid4)
         document = json.loads(super().toJSON())
         fields = _alyx_fields(self)
         if fields:
@@ -63,7 +63,7 @@ class Subject:
 
     def remove(self, silent: bool = False) -> None:
         super().remove(silent)
-        if self not in self.project.subjects:  # not if the user answered "no"
+        if all(subject is not self for subject in self.project.subjects):  # not after a "no"
             self.close_alyx_details()
 
     # -- Alyx ---------------------------------------------------------------------
