@@ -1,6 +1,7 @@
 """The Alyx client against a real alyx-local server (started by the ``alyx_server`` fixture)."""
 
 import pytest
+import requests
 
 from pybpod_alyx_module.alyx import (
     AlyxClient,
@@ -127,9 +128,23 @@ def test_an_invalid_token_with_password_logs_in_again(alyx_server):
     assert client.token != "0" * 40
 
 
-def test_without_token_or_password_nothing_is_sent(alyx_server):
+def test_without_token_or_password_no_credential_and_no_request_for_data_is_sent(
+    alyx_server, monkeypatch
+):
+    """Only the credential-free probe that finds the API root goes out: no login, no
+    Authorization header, no request for the subjects."""
+    sent: list[requests.PreparedRequest] = []
+    real = requests.Session.send
+
+    def spy(self, request, **kwargs):
+        sent.append(request)
+        return real(self, request, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "send", spy)
     with pytest.raises(NotLoggedInError):
         AlyxClient(alyx_server.url, username="alice").get("subjects")
+    assert [(r.method, r.url) for r in sent] == [("GET", f"{alyx_server.url}/auth-token")]
+    assert "Authorization" not in sent[0].headers and not sent[0].body
 
 
 def test_a_rejected_write_names_the_field(alice):
