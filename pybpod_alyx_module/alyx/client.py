@@ -16,6 +16,8 @@ from typing import Any, Callable
 
 import requests
 
+from pybpod_alyx_module import settings  # the defaults, written once
+
 from . import errors
 from .address import candidate_roots, has_scheme, normalize_address, same_origin
 from .deadline import Deadline, total_deadline
@@ -36,7 +38,7 @@ from .transport import Timeout, new_session, retry_after, split_timeout
 logger = logging.getLogger(__name__)
 
 #: Seconds to wait for a connection, and for an answer once connected.
-DEFAULT_TIMEOUT = (5.0, 60.0)
+DEFAULT_TIMEOUT = (settings.ALYX_PLUGIN_CONNECT_TIMEOUT, settings.ALYX_PLUGIN_READ_TIMEOUT)
 #: Pages of a long list fetched at the same time (Alyx serves requests in parallel).
 DEFAULT_PAGE_WORKERS = 3
 #: Seconds one request may spend waiting for a busy server (HTTP 429) to accept it.
@@ -106,7 +108,7 @@ class AlyxClient:
         password: str | None = None,
         token: str | None = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
-        retries: int = 3,
+        retries: int = settings.ALYX_PLUGIN_RETRIES,
         token_store: TokenStore | None = None,
         password_provider: Callable[[], str | None] | None = None,
         page_workers: int = DEFAULT_PAGE_WORKERS,

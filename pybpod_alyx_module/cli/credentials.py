@@ -15,6 +15,8 @@ import os
 import sys
 from pathlib import Path
 
+from pybpod_alyx_module.client_settings import warn_clear_text_password
+
 logger = logging.getLogger(__name__)
 
 #: The keyring service under which passwords are looked up: ``pybpod-alyx:<address>``.
@@ -61,10 +63,7 @@ def find_password(
     if password:
         return password
     if settings_password:
-        logger.warning(
-            "Using ALYX_PLUGIN_PASSWORD from user_settings.py: a clear-text password is "
-            "deprecated; run 'pybpod-alyx login' once and remove it"
-        )
+        warn_clear_text_password()  # once per process: reading the settings warned already
         return settings_password
     if sys.stdin.isatty():
         return getpass.getpass(f"Alyx password for {username} at {address}: ")

@@ -176,3 +176,16 @@ def test_the_gui_applies_only_while_no_other_sync_holds_the_project(alyx_gui, wi
     assert project.subjects == []
     alyx_gui.get_subjects(window)  # free again
     assert window.status.startswith("Status: Sync done: 262 added"), window.status
+
+
+def test_a_subject_made_in_the_gui_has_a_text_uuid_and_tojson_changes_nothing(alyx_gui):
+    import json
+
+    project = alyx_gui.new_project("proj")
+    subject = project.create_subject()  # PyBpod's own "Add subject"
+    uuid4 = subject.uuid4
+
+    document = json.loads(subject.toJSON())
+
+    assert isinstance(uuid4, str) and subject.uuid4 is uuid4
+    assert document["uuid4"] == uuid4
