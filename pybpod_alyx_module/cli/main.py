@@ -22,6 +22,7 @@ from pybpod_alyx_module.alyx import (
     TokenStore,
 )
 from pybpod_alyx_module.alyx.address import candidate_roots, normalize_address
+from pybpod_alyx_module.client_settings import client_from_settings
 
 from . import exit_codes
 from .credentials import NoPassword, find_password
@@ -45,6 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s"
     )
+    # urllib3's "Retrying (BoundedRetry(…))" lines only with -v: by default, our own words.
+    logging.getLogger("urllib3").setLevel(logging.NOTSET if args.verbose else logging.ERROR)
     try:
         return args.run(args, defaults)
     except (BadCredentialsError, NoPassword) as exc:
@@ -124,7 +127,7 @@ def build_parser(defaults: Defaults) -> argparse.ArgumentParser:
     )  # fmt: skip
     sync.add_argument(
         "--details", action="store_true",
-        help="also download weighings and water administrations (one request per subject)",
+        help="also download weighings and water administrations (two lists per 50 subjects)",
     )  # fmt: skip
     sync.add_argument(
         "--create", action="store_true", help="create the project if the folder is empty or new"
@@ -157,12 +160,10 @@ def connect(args: argparse.Namespace, defaults: Defaults, use_token: bool = True
     ``use_token=False`` (``login``): a password is needed whatever token is saved.
     """
     token_file = defaults.token_file if use_token else None
-    return AlyxClient(
-        args.address,
+    return client_from_settings(
+        defaults,
+        address=args.address,
         username=args.username,
-        timeout=(defaults.connect_timeout, defaults.read_timeout),
-        retries=defaults.retries,
-        token_store=TokenStore(defaults.token_file),
         password_provider=lambda: find_password(
             args.address, args.username, defaults.password, token_file=token_file
         ),
