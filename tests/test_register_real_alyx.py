@@ -263,3 +263,22 @@ def test_killed_during_flushes_at_random_points_nothing_is_lost_or_doubled(world
         assert sorted(w["session"] for w in held["water"]) == sorted(
             s["id"] for s in held["sessions"]
         )
+
+
+def test_a_backlog_over_several_days_reads_each_subjects_sessions_once(world, alyx, tmp_path):
+    starts = [day(10), day(11), day(11) + datetime.timedelta(hours=3), day(12)]
+    paths = [record(world["project"], "bob_mouse_2", start) for start in starts]
+    with Outbox(tmp_path / "earlier.sqlite") as outbox:  # one was registered before
+        queue(world["project"], outbox, paths[1:2])
+        assert len(flush(outbox, alyx).sent) == 1
+    searches = []
+    alyx.session.hooks["response"].append(
+        lambda r, *a, **k: searches.append(r.url) if "/sessions?" in r.url else None
+    )
+    with Outbox(tmp_path / "outbox.sqlite") as outbox:
+        queue(world["project"], outbox, paths)
+        assert len(flush(outbox, alyx).sent) == 4
+    assert len(searches) == 1 and "date_range=2031-01-11%2C2031-01-13" in searches[0]
+    held = [on_alyx(alyx, "bob_mouse_2", start) for start in starts]
+    assert [sorted(s["number"] for s in h["sessions"]) for h in held] == [[1], [1, 2], [1, 2], [1]]
+    assert [len(h["water"]) for h in held] == [1, 2, 2, 1]

@@ -5,13 +5,14 @@ administration (linked to the session) — and each one's result is committed to
 outbox as soon as Alyx answers. A step is created only after making sure it is not
 on Alyx already:
 
-- the session is looked up in the subject's sessions of that day (one request that
-  also gives the next free number): the same subject starting at the same second is
-  the same session;
+- the session is looked up in the subject's sessions of that day (read with the same
+  request that gives the next free number, once per subject for all the days a flush
+  sends, :mod:`.session_days`): the same subject starting at the same second is the
+  same session;
 - a weighing or water administration is looked up by subject, time and amount when an
   earlier attempt may have posted it (the step was marked "posting" and its answer
-  never came back, or the session was already on Alyx). Otherwise nothing was sent yet and it is created straight away:
-  as many requests per session as IBL's rig code (search, create, weigh, water).
+  never came back, or the session was already on Alyx). Otherwise nothing was sent
+  yet, and it is created straight away.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from typing import Any
 
 from pybpod_alyx_module.alyx import AlyxClient
 
-from .outbox import Item, Outbox
+from .outbox import PENDING, Item, Outbox
 from .records import origin
+from .session_days import SessionDays
 
 POSTING = "posting"
 
@@ -36,17 +38,19 @@ class WrongServer(Exception):
 
 @dataclass
 class SendContext:
-    """What every item of one flush shares: the server and its locations."""
+    """What every item of one flush shares: the server, its locations, the sessions read."""
 
     alyx: AlyxClient
     outbox: Outbox
     locations: set[str] = field(default_factory=set)
+    session_days: SessionDays = field(default_factory=SessionDays)
 
     @classmethod
     def open(cls, alyx: AlyxClient, outbox: Outbox) -> SendContext:
         """Ask the server for its locations (this also logs in, before any worker starts)."""
         names = {str(loc.get("name")) for loc in alyx.list("locations")}
-        return cls(alyx, outbox, names)
+        pending = SessionDays.for_payloads(item.payload for item in outbox.items(PENDING))
+        return cls(alyx, outbox, names, pending)
 
     @property
     def server(self) -> str:
@@ -101,14 +105,8 @@ def _send_session(
 ) -> dict[str, Any]:
     body = dict(payload["session"])
     start = _naive(body["start_time"])
-    same_day = context.alyx.list(
-        "sessions",
-        subject=body["subject"],
-        lab=body.get("lab") or None,
-        date_range=f"{start.date()},{start.date()}",
-    )
     numbers = []
-    for session in same_day:
+    for session in context.session_days.on_day(context.alyx, payload, start.date()):
         if session.get("start_time") and _naive(session["start_time"]) == start:
             return {"id": session["id"], "number": session.get("number"), "found": True}
         if isinstance(session.get("number"), int):
@@ -127,7 +125,12 @@ def _send_session(
             "site, Lab locations), or map the setup onto an existing one with "
             "ALYX_PLUGIN_LOCATIONS.",
         )
-    created = context.alyx.post("sessions", body)
+    try:
+        created = context.alyx.post("sessions", body)
+    except Exception:
+        context.session_days.forget(payload)
+        raise
+    context.session_days.created(payload, created)
     return {"id": created["id"], "number": created.get("number", body["number"])}
 
 
