@@ -37,3 +37,14 @@ ALYX_PLUGIN_WATER_TYPE = "Water"
 ALYX_PLUGIN_OUTBOX = ""
 #: How many records are sent to Alyx at the same time (kept under the server's throttle).
 ALYX_PLUGIN_SEND_WORKERS = 4
+
+# -- registering from the PyBpod GUI (pybpod_alyx_module.gui.registration) -------------------
+#: Register every run of a setup with Alyx subjects (queued in the outbox, sent in the
+#: background). ``None``: on when the project has an Alyx user (a user synced from Alyx).
+ALYX_PLUGIN_REGISTER_SESSIONS = None
+#: Seconds between two tries of the outbox's pending items while PyBpod runs.
+ALYX_PLUGIN_OUTBOX_RETRY_SECONDS = 60
+#: Ask each Alyx subject's weight in a "Weigh before the run" dialog before a run.
+ALYX_PLUGIN_WEIGH_BEFORE_RUN = True
+#: The welfare threshold: a weight below this fraction of the reference weight is warned about.
+ALYX_PLUGIN_WEIGHT_THRESHOLD = 0.8

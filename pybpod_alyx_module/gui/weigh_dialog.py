@@ -1,0 +1,249 @@
+"""The "Weigh before the run" dialog: each Alyx subject's weight, against its reference weight.
+
+Shown by the setup's mixin instead of running at once. For each Alyx subject of the setup:
+its reference weight and the day's expected water (as the last sync or Refresh stored them,
+then fresh from Alyx when the project is connected), a field for the weight read on the
+scale, and the weight as a percentage of the reference, warned about clearly below
+``ALYX_PLUGIN_WEIGHT_THRESHOLD`` (80 % by default, the usual water-restriction welfare
+limit). **Start** runs with the weights typed; **Skip** runs without any: weighing never
+blocks a run. Closing the dialog runs nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from AnyQt.QtCore import Qt
+from confapp import conf
+from pyforms.basewidget import BaseWidget
+from pyforms.controls import ControlButton, ControlLabel, ControlText
+
+from pybpod_alyx_module.client_settings import setting
+from pybpod_alyx_module.sync.fields import local_fields
+from pybpod_alyx_module.sync.subjects import alyx_id
+
+from . import project_state
+from .background import BackgroundTask
+from .slots import guarded_slot
+
+logger = logging.getLogger(__name__)
+
+TITLE = "Weigh before the run"
+#: Weights outside this range (grams) are typing mistakes, refused.
+PLAUSIBLE_GRAMS = (0.5, 10_000.0)
+
+
+@dataclass(frozen=True)
+class WeightCheck:
+    """A weight against the subject's reference weight."""
+
+    percent: float | None  # None without a reference weight
+    below_threshold: bool
+
+    def text(self, threshold: float) -> str:
+        if self.percent is None:
+            return "no reference weight on Alyx"
+        if self.below_threshold:
+            return (
+                f"WARNING: {self.percent:.0f} % of the reference weight, below the "
+                f"{threshold * 100:.0f} % threshold"
+            )
+        return f"{self.percent:.0f} % of the reference weight"
+
+
+def check_weight(grams: float, reference: Any, threshold: float) -> WeightCheck:
+    """``grams`` as a percentage of ``reference`` (grams), and whether it is below ``threshold``.
+
+    >>> check_weight(20.0, 25.0, 0.8)
+    WeightCheck(percent=80.0, below_threshold=False)
+    >>> check_weight(19.9, 25.0, 0.8).below_threshold
+    True
+    """
+    if not isinstance(reference, (int, float)) or reference <= 0:
+        return WeightCheck(None, False)
+    percent = 100.0 * grams / reference
+    return WeightCheck(round(percent, 6), percent < threshold * 100.0)
+
+
+def parse_grams(text: str) -> float | None:
+    """The typed weight: ``None`` when empty; ``ValueError`` naming the problem otherwise."""
+    text = text.strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        grams = float(text)
+    except ValueError:
+        raise ValueError(f"not a weight in grams: {text!r}") from None
+    low, high = PLAUSIBLE_GRAMS
+    if not low <= grams <= high:
+        raise ValueError(f"not a plausible weight in grams: {text!r}")
+    return grams
+
+
+def show_weigh_dialog(setup: Any) -> WeighDialog:
+    """Show the setup's dialog (the one already open, if any)."""
+    dialog = setup._alyx_weigh_dialog
+    if dialog is None or not dialog.isVisible():
+        dialog = WeighDialog(setup)
+    dialog.show()
+    dialog.raise_()
+    dialog.activateWindow()
+    return dialog
+
+
+class _SubjectRow:
+    """The controls of one subject: what Alyx says, the weight field, the verdict."""
+
+    def __init__(self, subject: Any) -> None:
+        self.subject = subject
+        self.data: dict[str, Any] = dict(subject.data or {})
+        self.about = ControlLabel("")
+        self.weight = ControlText(f"{subject.name} (g)")
+        self.verdict = ControlLabel("")
+
+
+class WeighDialog(BaseWidget):
+    """A floating dialog over PyBpod's main window; Escape closes it (nothing runs)."""
+
+    def __init__(self, setup: Any) -> None:
+        super().__init__(TITLE, parent_win=setup.project.mainwindow)
+        self.setup = setup
+        self.threshold = float(setting(conf, "ALYX_PLUGIN_WEIGHT_THRESHOLD"))
+        self._task: BackgroundTask | None = None
+        self.rows = [_SubjectRow(s) for s in setup.subjects if alyx_id(s) is not None]
+        formset: list[Any] = []
+        for n, row in enumerate(self.rows):
+            for part in ("about", "weight", "verdict"):
+                setattr(self, f"_{part}_{n}", getattr(row, part))
+            formset += [f"_about_{n}", f"_weight_{n}", f"_verdict_{n}", " "]
+            row.weight.form.lineEdit.textChanged.connect(self._weights_changed)
+        self._status = ControlLabel("")
+        self._start = ControlButton("Start", default=self._start_clicked)
+        self._skip = ControlButton("Skip", default=self._skip_clicked)
+        self._formset = [*formset, "_status", ("_start", "_skip")]
+        self.setMinimumWidth(460)
+        self._show_rows()
+        self._fetch_from_alyx()
+
+    # -- what the operator sees ----------------------------------------------------------
+
+    def _show_rows(self) -> None:
+        for row in self.rows:
+            reference = row.data.get("reference_weight")
+            water = row.data.get("expected_water")
+            row.about.value = (
+                f"{row.subject.name}: reference weight {_amount(reference, 'g')}; "
+                f"expected water today {_amount(water, 'mL')}"
+            )
+        self._weights_changed()
+
+    @guarded_slot
+    def _weights_changed(self) -> None:
+        problems = []
+        for row in self.rows:
+            try:
+                grams = parse_grams(row.weight.value)
+            except ValueError as exc:
+                problems.append(f"{row.subject.name}: {exc}")
+                row.verdict.value = str(exc)
+                continue
+            if grams is None:
+                row.verdict.value = ""
+                _warn(row.verdict, False)
+                continue
+            verdict = check_weight(grams, row.data.get("reference_weight"), self.threshold)
+            row.verdict.value = verdict.text(self.threshold)
+            _warn(row.verdict, verdict.below_threshold)
+        self._status.value = "; ".join(problems)
+        self._start.enabled = not problems
+
+    def verdicts(self) -> list[str]:
+        """The verdict line of each subject, as shown."""
+        return [row.verdict.value for row in self.rows]
+
+    def show_error(self, error: BaseException) -> None:
+        self._status.value = f"Unexpected error: {error}"
+
+    # -- fresh numbers from Alyx -----------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return self._task is not None and self._task.running
+
+    def _fetch_from_alyx(self) -> None:
+        client = project_state.client_for(self.setup.project)
+        if client is None or not self.rows:
+            return
+        ids = [alyx_id(row.subject) for row in self.rows]
+        self._task = BackgroundTask(
+            lambda report: [client.subject(subject_id) for subject_id in ids],
+            self._fetched,
+            self._fetch_failed,
+        ).start()
+
+    @guarded_slot
+    def _fetched(self, records: list[dict[str, Any]]) -> None:
+        self._task = None
+        for row, record in zip(self.rows, records):
+            row.data.update(local_fields(record))
+        self._show_rows()
+
+    @guarded_slot
+    def _fetch_failed(self, error: BaseException) -> None:
+        self._task = None
+        logger.info("Weigh before the run: Alyx not reached (%s); showing the saved numbers", error)
+
+    # -- Start / Skip ----------------------------------------------------------------------
+
+    def weights(self) -> dict[str, float]:
+        """uuid4 -> grams typed (subjects left empty are left out). ``ValueError`` if one is wrong."""
+        typed = {}
+        for row in self.rows:
+            grams = parse_grams(row.weight.value)
+            if grams is not None:
+                typed[str(row.subject.uuid4)] = grams
+        return typed
+
+    @guarded_slot
+    def _start_clicked(self) -> None:
+        try:
+            weights = self.weights()
+        except ValueError as exc:
+            self._status.value = str(exc)
+            return
+        self._run(weights)
+
+    @guarded_slot
+    def _skip_clicked(self) -> None:
+        self._run({})
+
+    def _run(self, weights: dict[str, float]) -> None:
+        self._cancel_fetch()
+        self.close()
+        self.setup.run_weighed(weights)
+
+    def _cancel_fetch(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    @guarded_slot
+    def keyPressEvent(self, event: Any) -> None:
+        if event.key() == Qt.Key_Escape:
+            self.close()
+        else:
+            super().keyPressEvent(event)
+
+    def closeEvent(self, event: Any) -> None:
+        self._cancel_fetch()
+        super().closeEvent(event)
+
+
+def _amount(value: Any, unit: str) -> str:
+    return f"{value:g} {unit}" if isinstance(value, (int, float)) else "unknown"
+
+
+def _warn(label: ControlLabel, warning: bool) -> None:
+    label.form.label.setStyleSheet("color: #b00020; font-weight: bold;" if warning else "")

@@ -1,0 +1,71 @@
+"""The session mixin: "Register in Alyx", and the session's Alyx state on its node.
+
+"Register in Alyx" queues a session run earlier (or with automatic registration off)
+exactly as a run's end does; the node then shows whether Alyx has it (sent), it waits
+(pending), or Alyx refused it (needs attention), as an icon and a tooltip. PyBpod sets
+the node's icon while a session runs (``update_ui``), so the mark is drawn again after.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+#: The session menu entry.
+REGISTER_MENU_LABEL = "Register in Alyx"
+
+
+class Session:
+    """Plain mixin in front of PyBpod's session classes; cooperates through ``super()``."""
+
+    #: ``sent``, ``pending``, ``attention`` or ``None`` (not in the outbox).
+    alyx_state: str | None = None
+
+    def create_treenode(self, tree: Any) -> Any:
+        node = super().create_treenode(tree)
+        tree.add_popup_menu_option(REGISTER_MENU_LABEL, self.register_in_alyx, item=node)
+        return node
+
+    def update_ui(self) -> None:
+        super().update_ui()
+        if not getattr(self, "running", False):
+            self._show_alyx_mark()
+
+    def show_alyx_state(self, state: str | None) -> None:
+        """Show the session's Alyx state on its node (called by the project's registrar)."""
+        self.alyx_state = state
+        if not getattr(self, "running", False):
+            self._show_alyx_mark()
+
+    def register_in_alyx(self, checked: bool = False) -> None:
+        """Queue this session for Alyx and send it; say why when it cannot be registered."""
+        try:
+            from pybpod_alyx_module.gui.registration import registrar_of, session_file_of
+
+            project = self.setup.project
+            registrar_of(project).register_run(
+                session_file_of(self), project, then=self._registered
+            )
+        except Exception as exc:  # a menu callback: an escaping error would abort PyBpod
+            logger.exception("Could not register the session in Alyx")
+            self.critical(f"The Alyx plugin failed: {exc}", "Alyx plugin")
+
+    def _registered(self, view: Any) -> None:
+        if view.problems:
+            self.warning("\n".join(view.problems), "Not registered in Alyx")
+        elif view.stopped:
+            self.warning(
+                f"The session is in the Alyx outbox, not sent yet: {view.stopped}", "Alyx outbox"
+            )
+
+    def _show_alyx_mark(self) -> None:
+        node = getattr(self, "node", None)
+        if node is None:
+            return
+        try:
+            from pybpod_alyx_module.gui.registration_marks import mark_node
+        except ImportError:  # already reported by models.dependencies
+            return
+        mark_node(node, self.alyx_state)

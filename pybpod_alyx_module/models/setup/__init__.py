@@ -1,0 +1,5 @@
+"""The setup mixin PyBpod composes into its ``Setup`` (``models.setup.Setup``)."""
+
+from .setup_alyx import Setup
+
+__all__ = ["Setup"]

@@ -1,0 +1,70 @@
+"""The setup mixin: "Weigh before the run", and the weights it carries to the run's registration.
+
+Every run goes through ``setup.run_task()`` (the setup window's Run, a subject's or an
+experiment's run). When the setup has Alyx subjects and ``ALYX_PLUGIN_WEIGH_BEFORE_RUN``
+is on, ``run_task`` shows the dialog instead of running; its Start or Skip runs the task
+(``run_weighed``). The weights wait on the setup until the run ends, when the board's
+mixin takes them (:meth:`Setup.take_alyx_weights`) into the session's registration.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+class Setup:
+    """Plain mixin in front of PyBpod's setup classes; cooperates through ``super()``."""
+
+    #: PyBpod subject uuid4 -> grams typed before the current run.
+    _alyx_weights: dict[str, float] | None = None
+    #: True while ``run_weighed`` runs the task (no dialog this time).
+    _alyx_weighed: bool = False
+    #: The open "Weigh before the run" dialog, if any.
+    _alyx_weigh_dialog: Any = None
+
+    def run_task(self) -> Any:
+        if self._alyx_weighed or not self._alyx_weighing_wanted():
+            return super().run_task()
+        try:
+            if not self.can_run_task():  # PyBpod says why; do not weigh for a run refused
+                return None
+            from pybpod_alyx_module.gui.weigh_dialog import show_weigh_dialog
+
+            self._alyx_weigh_dialog = show_weigh_dialog(self)
+        except Exception:  # never stop a run because of Alyx
+            logger.exception("Could not show 'Weigh before the run'; running without it")
+            return super().run_task()
+        self.update_ui()  # the Run button goes back up until Start or Skip
+        return None
+
+    def run_weighed(self, weights_g: dict[str, float]) -> Any:
+        """Run the task now, the weights (uuid4 -> grams, maybe none) going with its registration."""
+        self._alyx_weigh_dialog = None
+        self._alyx_weights = dict(weights_g)
+        self._alyx_weighed = True
+        try:
+            return self.run_task()
+        finally:
+            self._alyx_weighed = False
+
+    def take_alyx_weights(self) -> dict[str, float]:
+        """The weights of the run that just ended (each run's are taken once)."""
+        weights, self._alyx_weights = self._alyx_weights or {}, None
+        return weights
+
+    def _alyx_weighing_wanted(self) -> bool:
+        try:
+            from confapp import conf
+
+            from pybpod_alyx_module.client_settings import setting
+            from pybpod_alyx_module.sync.subjects import alyx_id
+        except ImportError:  # already reported by models.dependencies
+            return False
+        if not setting(conf, "ALYX_PLUGIN_WEIGH_BEFORE_RUN"):
+            return False
+        if self._alyx_weigh_dialog is not None and self._alyx_weigh_dialog.isVisible():
+            return True
+        return any(alyx_id(subject) is not None for subject in self.subjects)

@@ -1,0 +1,187 @@
+"""What the GUI registration tests share: a stoppable proxy, a fresh Alyx subject, a project, a task.
+
+Every test works on an Alyx subject of its own, created for it (``gui_reg_<random>``, of
+the ``admin`` user, whose subjects no other test counts, in cortexlab) and deleted with its
+sessions, weighings and water at the end (:func:`delete_subject`): a real run is dated
+today, so a subject nobody else counts is what keeps the shared server's other tests
+undisturbed.
+
+"Alyx away" is the :class:`StoppableProxy` in front of the real server stopped: the
+project is synced through it, so its subjects' links name it, as they would name any
+proxy in front of a lab's Alyx; started again on the same port, Alyx is "back".
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import sys
+import textwrap
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pybpod_projects import add_setup
+
+from pybpod_alyx_module.alyx import AlyxClient
+from pybpod_alyx_module.cli.main import main
+from pybpod_alyx_module.sync.project_files import open_project
+
+LAB = "cortexlab"
+OWNER, OWNER_PASSWORD = "admin", "admin"  # alyxserver.seed_data.ADMIN_USER
+TASK = "reg_task"
+SETUP = "reg_rig"
+
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
+
+
+class StoppableProxy:
+    """Forwards every request to ``target``; :meth:`stop` closes the port, :meth:`start` reopens it."""
+
+    def __init__(self, target: str) -> None:
+        self.target = urlsplit(target)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self._server: ThreadingHTTPServer | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler(self.target))
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+def _handler(target):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _forward(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else None
+            upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+            upstream.request(self.command, self.path, body=body, headers=headers)
+            answer = upstream.getresponse()
+            data = answer.read()
+            self.send_response(answer.status)
+            for key, value in answer.getheaders():
+                if key.lower() not in _HOP_BY_HOP:
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            upstream.close()
+
+        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _forward
+
+        def log_message(self, *args) -> None:
+            pass
+
+    return Handler
+
+
+DELETE_SUBJECT = """
+import os
+from django.apps import apps
+apps.get_model("subjects", "Subject").objects.filter(nickname=os.environ["GUI_REG_SUBJECT"]).delete()
+"""
+
+
+def create_subject(address: str) -> str:
+    """A new Alyx subject of admin's (nickname returned); only the test that made it uses it."""
+    nickname = f"gui_reg_{uuid.uuid4().hex[:8]}"
+    with AlyxClient(address, username=OWNER, password=OWNER_PASSWORD, retries=0) as alyx:
+        alyx.post(
+            "subjects",
+            {"nickname": nickname, "lab": LAB, "responsible_user": OWNER,
+             "sex": "F", "birth_date": "2026-01-01"},
+        )  # fmt: skip
+    return nickname
+
+
+def delete_subject(nickname: str) -> None:
+    """Delete the subject and, with it, its sessions, weighings and water (Django's cascade)."""
+    from alyxserver import server
+    from alyxserver.alyxmanage import manage
+    from alyxserver.layout import Layout
+
+    layout = Layout()
+    pg_port = server.read_state(layout)["pg_port"]
+    manage(layout, pg_port, "shell", "-c", DELETE_SUBJECT, env_extra={"GUI_REG_SUBJECT": nickname})
+
+
+def task_code(water_ml: float | None) -> str:
+    """A task file that writes its session through pybpodapi's own ``Session`` (no Bpod here).
+
+    It does what ``BpodIO.__init__``, the trials and ``BpodBase.close`` do, with the values
+    PyBpod wrote into the session folder's ``user_settings.py`` (read through confapp).
+    """
+    water = "" if water_ml is None else f'session += ValueMessage("alyx_water_ml", {water_ml!r})'
+    return textwrap.dedent(
+        """\
+        import datetime
+        import os
+
+        from confapp import conf
+        import pybpodapi
+        from pybpodapi.com.messaging.end_trial import EndTrial
+        from pybpodapi.com.messaging.session_info import SessionInfo
+        from pybpodapi.com.messaging.trial import Trial
+        from pybpodapi.com.messaging.value import ValueMessage
+        from pybpodapi.session import Session
+
+        session = Session(os.path.join(conf.PYBPOD_SESSION_PATH, conf.PYBPOD_SESSION + ".csv"))
+        session += SessionInfo(Session.INFO_SERIAL_PORT, conf.PYBPOD_SERIAL_PORT)
+        session += SessionInfo(Session.INFO_PROTOCOL_NAME, conf.PYBPOD_PROTOCOL)
+        session += SessionInfo(Session.INFO_CREATOR_NAME, conf.PYBPOD_CREATOR)
+        session += SessionInfo(Session.INFO_PROJECT_NAME, conf.PYBPOD_PROJECT)
+        session += SessionInfo(Session.INFO_EXPERIMENT_NAME, conf.PYBPOD_EXPERIMENT)
+        session += SessionInfo(Session.INFO_BOARD_NAME, conf.PYBPOD_BOARD)
+        session += SessionInfo(Session.INFO_SETUP_NAME, conf.PYBPOD_SETUP)
+        for subject in conf.PYBPOD_SUBJECTS:
+            session += SessionInfo(Session.INFO_SUBJECT_NAME, subject)
+        session += SessionInfo(Session.INFO_BPODAPI_VERSION, pybpodapi.__version__)
+        session += SessionInfo(Session.INFO_SESSION_NAME, conf.PYBPOD_SESSION)
+        session += SessionInfo(Session.INFO_SESSION_STARTED, datetime.datetime.now())
+        for _ in range(3):
+            session += Trial()
+            session += EndTrial("The trial ended")
+        WATER
+        session += SessionInfo(Session.INFO_SESSION_ENDED, datetime.datetime.now())
+        del session
+        """
+    ).replace("WATER", water)
+
+
+def build_project(folder: Path, address: str, nickname: str, water_ml: float | None) -> Path:
+    """admin's project synced from ``address`` by the command line, with a setup, board and task."""
+    code = main(["sync", str(folder), "--address", address, "--username", OWNER, "--create"])
+    assert code == 0, code
+    project = open_project(folder)
+    task = project.create_task()
+    task.name = TASK
+    setup = add_setup(project, "exp", SETUP, [nickname])
+    setup.task = task
+    project.save(str(folder))
+    (folder / "tasks" / TASK / f"{TASK}.py").write_text(task_code(water_ml))
+    return folder
+
+
+def python_first_on_path(monkeypatch) -> None:
+    """PyBpod runs the task with plain ``python``: this venv's must come first."""
+    import os
+
+    bin_dir = str(Path(sys.executable).parent)
+    monkeypatch.setenv("PATH", bin_dir + os.pathsep + os.environ.get("PATH", ""))
