@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pybpod_alyx_module.alyx import errors
-from pybpod_alyx_module.register import ATTENTION, DISCARDED, PENDING, SENT, Outbox
+from pybpod_alyx_module.register import ATTENTION, DISCARDED, PENDING, SENT, Outbox, flush
 from pybpod_alyx_module.register.failures import ATTENTION as ATTENTION_VERDICT
 from pybpod_alyx_module.register.failures import STOP, TRANSIENT, backoff, judge
 from pybpod_alyx_module.register.outbox import ClaimLost
@@ -149,3 +149,33 @@ def test_retry_delays_grow_with_jitter_and_a_cap():
     assert 2.5 <= delays[0] <= 5
     assert delays[3] > delays[0]
     assert max(delays) <= 15 * 60
+
+
+class BrokenAlyx:
+    """A client whose session search fails in a way nobody foresaw (a bug, not the server)."""
+
+    api_root = "http://alyx.lab:8000/api"
+
+    def list(self, path, **filters):
+        if path == "locations":
+            return iter([])
+        raise RuntimeError("something nobody foresaw")
+
+
+def test_an_unforeseen_failure_is_kept_for_a_person_not_raised_or_lost(outbox):
+    outbox.add(
+        "k1",
+        "M1 20310101-100000",
+        {
+            "kind": "session",
+            "subject": {"id": "s1", "nickname": "M1", "server": "http://alyx.lab:8000"},
+            "session": {"subject": "M1", "start_time": "2031-01-01T10:00:00", "json": {}},
+            "location": None,
+            "weighing": None,
+            "water": None,
+        },
+    )
+    report = flush(outbox, BrokenAlyx())
+    (item,) = outbox.items(ATTENTION)
+    assert report.attention and "something nobody foresaw" in item.last_error
+    assert "fault of the plugin" in item.fix

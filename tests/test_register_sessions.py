@@ -185,3 +185,12 @@ def test_weighings_and_water_name_the_subject_as_each_server_layout_does():
     assert subject_at("https://alyx.lab/subjects/M1").record_key == "M1"
     assert subject_at("http://h:8000/api/subjects/cortexlab__M1").record_key == "cortexlab__M1"
     assert subject_at("http://h:8000/api/subjects/cortexlab__M1").server == "http://h:8000"
+
+
+def test_a_session_that_ends_before_it_starts_is_reported(project):
+    write_session(setup_folder(project), [subject(project, "M1")], T1, T0)
+    prepared = prepare_sessions(
+        session_files(project.path), alyx_subjects(project), RegisterOptions(), None
+    )
+    assert prepared.registrations == []
+    assert "before it starts" in prepared.problems[0].reason

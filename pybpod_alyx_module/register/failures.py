@@ -54,6 +54,9 @@ DEFAULT_FIX = (
     "Correct the record in Alyx or in the settings, then retry this item; discard it only "
     "if it must never reach Alyx"
 )
+UNEXPECTED_FIX = (
+    "This is a fault of the plugin: report it with PyBpod's log (app.log); then retry this item"
+)
 WRONG_SERVER_FIX = (
     "Send this project's outbox to the Alyx the subject was synced from (ALYX_PLUGIN_ADDRESS), "
     "or sync the subject from this Alyx and register the session again"

@@ -18,8 +18,17 @@ from dataclasses import dataclass, field
 
 from pybpod_alyx_module.alyx import AlyxClient, AlyxError
 
-from .failures import ATTENTION, MAX_SERVER_FAILURES, STOP, TRANSIENT, backoff, judge
-from .outbox import ClaimLost, Item, Outbox
+from .failures import (
+    ATTENTION,
+    MAX_SERVER_FAILURES,
+    STOP,
+    TRANSIENT,
+    UNEXPECTED_FIX,
+    Verdict,
+    backoff,
+    judge,
+)
+from .outbox import ClaimLost, Item, Outbox, OutboxError
 from .sender import SendContext, send_item
 
 logger = logging.getLogger(__name__)
@@ -115,8 +124,10 @@ def _send_one(
     except ClaimLost as exc:
         logger.warning("%s", exc)
         return
-    except Exception as exc:  # judged below; anything unexpected is re-raised by judge()
-        verdict = judge(exc)
+    except OutboxError:
+        raise  # the outbox cannot be written: nothing more can be recorded, stop
+    except Exception as exc:
+        verdict = _judged(exc)
         if verdict.kind == STOP:
             outbox.release(item.id)
             with lock:
@@ -147,6 +158,15 @@ def _send_one(
     with lock:
         report.sent.append(item)
     _tell(on_event, "sent", item, "")
+
+
+def _judged(error: Exception) -> Verdict:
+    """The verdict on a failure; a failure nobody foresaw is kept for a person, not raised."""
+    try:
+        return judge(error)
+    except Exception:
+        logger.exception("Unexpected error while sending an outbox item")
+        return Verdict(ATTENTION, f"Unexpected error: {error!r}", UNEXPECTED_FIX)
 
 
 def _tell(on_event: EventHandler | None, event: str, item: Item, message: str) -> None:

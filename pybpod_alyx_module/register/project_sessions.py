@@ -130,6 +130,8 @@ def _why_not(session: RecordedSession, subjects: Mapping[str, AlyxSubject]) -> s
             "it never ended (no SESSION-ENDED row: the task was stopped or is still running); "
             "nothing is registered for it"
         )
+    if session.ended < session.started:
+        return f"it ends ({session.ended}) before it starts ({session.started})"
     if not session.subjects:
         return "it names no subject"
     if not any(s.uuid4 in subjects for s in session.subjects):
