@@ -194,6 +194,7 @@ def test_no_password_source_and_nobody_at_the_terminal_says_what_was_tried(
     assert "a saved token: none usable for bob" in tried
     assert f"service 'pybpod-alyx:{alyx_server.base_url}', user 'bob'): nothing saved" in tried
     assert "$ALYX_PASSWORD: not set" in tried
+    assert f"keyring set 'pybpod-alyx:{alyx_server.base_url}' bob" in tried
     assert "Traceback" not in err
     assert snapshot(project) == before
 
@@ -352,6 +353,7 @@ def test_changed_subjects_are_skipped_without_a_terminal_with_exit_6_and_a_hint(
     code, out, err = run(capsys, "sync", project, *as_user("carol"), "--dry-run")
     assert code == EXIT_SKIPPED
     assert "carol_mouse_1  update  description" in out
+    assert "1 subject(s) changed on Alyx would keep their local details" in err
     code, out, err = run(capsys, "sync", project, *as_user("carol"))
     assert code == EXIT_SKIPPED
     assert "skipped    1\n" in out

@@ -30,6 +30,10 @@ from pybpod_alyx_module.sync import (
     save_sync,
     users_to_add,
 )
+from pybpod_alyx_module.sync.disk import check_writable
+from pybpod_alyx_module.sync.download import records_to_detail, with_details
+from pybpod_alyx_module.sync.journal import recover_interrupted_sync
+from pybpod_alyx_module.sync.lock import project_lock
 from pybpod_alyx_module.sync.project_files import ProjectError, open_project
 
 from . import exit_codes
@@ -39,11 +43,27 @@ _ANSWERS = {"n": Answer.NO, "y": Answer.YES, "N": Answer.NO_TO_ALL, "Y": Answer.
 
 
 def run_sync(alyx: AlyxClient, args: argparse.Namespace, selection: SubjectSelection) -> int:
+    """The whole sync holds the project's lock: a second sync (CLI or GUI) waits, then stops."""
+    try:
+        with project_lock(args.project_dir, create=args.create):
+            return _run_sync_locked(alyx, args, selection)
+    except ProjectError as exc:
+        print(f"pybpod-alyx: {exc}", file=sys.stderr)
+        return exit_codes.ERROR
+
+
+def _run_sync_locked(
+    alyx: AlyxClient, args: argparse.Namespace, selection: SubjectSelection
+) -> int:
     if args.override == "ask" and not sys.stdin.isatty():
         print("pybpod-alyx: --override ask needs a terminal to ask at", file=sys.stderr)
         return exit_codes.USAGE
     try:
+        recovered = recover_interrupted_sync(args.project_dir)
+        if recovered:
+            print(recovered)
         project = open_project(args.project_dir, create=args.create)
+        check_writable(project.path)
         username = check_user_name(alyx.username)
     except (ProjectError, ValueError) as exc:
         hint = "" if args.create or _holds_something(args.project_dir) else _CREATE_HINT
@@ -55,9 +75,7 @@ def run_sync(alyx: AlyxClient, args: argparse.Namespace, selection: SubjectSelec
     records = download_subjects(alyx, selection, project.subjects, progress=progress)
     progress.close()
     if args.details:
-        progress = ProgressBar("Downloading details")
-        records = add_details(alyx, records, progress=progress)
-        progress.close()
+        records = _add_details(alyx, project, records, username)
     colleagues = _project_users(alyx, records) if args.import_users else []
     plan = plan_subjects(project, records, username=username, other_users=colleagues)
 
@@ -65,7 +83,7 @@ def run_sync(alyx: AlyxClient, args: argparse.Namespace, selection: SubjectSelec
     if args.dry_run:
         print(format_plan(plan, users_to_add(project, [username]) + plan.users_to_add))
         skipped = [u.name for u in plan.to_update if u.needs_consent] if unasked else []
-        return _finish(plan.conflicts + plan.refused, skipped)
+        return _finish(plan.conflicts + plan.refused, skipped, would=True)
     try:
         result = apply_plan(project, plan, _policy(args))
     except SyncCancelled as exc:
@@ -105,18 +123,19 @@ def _nobody_decides(args: argparse.Namespace) -> bool:
     return not (args.override or args.override_only or sys.stdin.isatty())
 
 
-def _finish(left_out: list[Any], skipped: list[str]) -> int:
-    """The exit code of a finished sync (or dry run), with a one-line hint on stderr for each."""
+def _finish(left_out: list[Any], skipped: list[str], would: bool = False) -> int:
+    """The exit code of a finished sync (``would``: a dry run), with a one-line hint for each."""
+    keep, leave = ("would keep", "would be left out") if would else ("kept", "left out")
     if skipped:
         print(
-            f"pybpod-alyx: {len(skipped)} subject(s) changed on Alyx kept their local details "
+            f"pybpod-alyx: {len(skipped)} subject(s) changed on Alyx {keep} their local details "
             f"(no terminal to ask at): run again with --override yes to replace them, "
             f"or --override-only NAME …",
             file=sys.stderr,
         )
     if left_out:
         print(
-            f"pybpod-alyx: {len(left_out)} subject(s) left out (see why above): rename the "
+            f"pybpod-alyx: {len(left_out)} subject(s) {leave} (see why above): rename the "
             f"local subject of a conflict, or the nickname on Alyx",
             file=sys.stderr,
         )
@@ -170,3 +189,21 @@ def _project_users(alyx: AlyxClient, records: list[dict[str, Any]]) -> list[str]
     return sorted(
         {u for p in alyx.projects() if p.get("name") in names for u in p.get("users", [])}
     )
+
+
+def _add_details(
+    alyx: AlyxClient, project: Any, records: list[dict[str, Any]], username: str
+) -> list[dict[str, Any]]:
+    """Weighings and water of the subjects the sync keeps: refused ones are never fetched;
+    a subject whose details fail is named and keeps its list fields."""
+    wanted = records_to_detail(records, plan_subjects(project, records, username=username))
+    progress = ProgressBar("Downloading details")
+    failures: list[Any] = []
+    detailed = add_details(alyx, wanted, progress=progress, on_failure=failures.append)
+    progress.close()
+    for failure in failures:
+        print(
+            f"  no details for {failure.nickname} ({failure.lab}): {failure.reason}",
+            file=sys.stderr,
+        )
+    return with_details(records, detailed)
