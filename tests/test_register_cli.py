@@ -45,8 +45,10 @@ def test_a_dry_run_queues_and_sends_nothing(world, alyx, capsys):
     )
     assert code == exit_codes.OK
     assert f"bob_mouse_3 {path.parent.name}" in out and "dry run" in out
-    with Outbox(world["project"] / OUTBOX_FILE_NAME) as outbox:
-        assert not any(path.parent.name in item.label for item in outbox.items())
+    outbox_file = world["project"] / OUTBOX_FILE_NAME
+    if outbox_file.exists():  # made by another test of this module
+        with Outbox(outbox_file) as outbox:
+            assert not any(path.parent.name in item.label for item in outbox.items())
     assert on_alyx(alyx, "bob_mouse_3", start)["sessions"] == []
 
 

@@ -13,6 +13,7 @@ from pybpod_alyx_module.register import (
     RegisterOptions,
     alyx_subjects,
     prepare_sessions,
+    queue_sessions,
     read_session,
     session_files,
 )
@@ -194,3 +195,13 @@ def test_a_session_that_ends_before_it_starts_is_reported(project):
     )
     assert prepared.registrations == []
     assert "before it starts" in prepared.problems[0].reason
+
+
+def test_a_dry_run_writes_no_outbox(project, tmp_path):
+    write_session(setup_folder(project), [subject(project, "M1")], T0, T1)
+    report = queue_sessions(
+        None, project, RegisterOptions(outbox=str(tmp_path / "o")), dry_run=True
+    )
+    assert [r.payload["subject"]["nickname"] for r in report.registrations] == ["M1"]
+    assert report.queued == 0 and not (tmp_path / "o").exists()
+    assert not (Path(project.path) / "alyx_outbox.sqlite").exists()

@@ -26,15 +26,14 @@ from pybpod_alyx_module.register import (
     Item,
     Outbox,
     OutboxError,
+    QueueReport,
     RegisterOptions,
     alyx_subjects,
     flush,
-    prepare_sessions,
+    queue_sessions,
+    queue_weighing,
     session_files,
-    weighing_key,
-    weighing_registration,
 )
-from pybpod_alyx_module.register.records import alyx_time
 from pybpod_alyx_module.sync.project_files import ProjectError, open_project
 
 from . import exit_codes
@@ -152,21 +151,24 @@ def run_register(args: argparse.Namespace, defaults: Defaults) -> int:
             print(f"pybpod-alyx: no session {', '.join(sorted(missing))} in {project.path}",
                   file=sys.stderr)  # fmt: skip
             return exit_codes.ERROR
-    prepared = prepare_sessions(
-        files, alyx_subjects(project), options, project.path, since=args.since
-    )
-    for problem in prepared.problems:
-        print(f"  left out {problem.session}: {problem.reason}")
     if args.dry_run:
-        rows = [_would_send(r.label, r.payload) for r in prepared.registrations]
+        report = queue_sessions(None, project, options, files, since=args.since, dry_run=True)
+        _print_problems(report)
+        rows = [_would_send(r.label, r.payload) for r in report.registrations]
         print(format_table(("session", "weight (g)", "water (ml)", "location"), rows))
         print(f"\n{len(rows)} registrations (dry run: nothing queued or sent)")
         return exit_codes.OK
     with _open_outbox(options, project.path) as outbox:
-        new = sum(outbox.add(r.key, r.label, r.payload) for r in prepared.registrations)
-        print(f"Queued {new} new registrations in {outbox.path} "
-              f"({len(prepared.registrations) - new} were queued before)")  # fmt: skip
+        report = queue_sessions(outbox, project, options, files, since=args.since)
+        _print_problems(report)
+        print(f"Queued {report.queued} new registrations in {outbox.path} "
+              f"({report.already} were queued before)")  # fmt: skip
         return _send(args, defaults, outbox, options)
+
+
+def _print_problems(report: QueueReport) -> None:
+    for problem in report.problems:
+        print(f"  left out {problem.session}: {problem.reason}")
 
 
 def _would_send(label: str, payload: dict[str, Any]) -> tuple:
@@ -225,14 +227,8 @@ def run_weigh(args: argparse.Namespace, defaults: Defaults) -> int:
         print(f"pybpod-alyx: {args.subject} is not an Alyx subject of {project.path} "
               "(sync it from Alyx first)", file=sys.stderr)  # fmt: skip
         return exit_codes.ERROR
-    subject = named[0]
-    now = datetime.datetime.now()
     with _open_outbox(options, project.path) as outbox:
-        outbox.add(
-            weighing_key(subject, now, args.grams),
-            f"{subject.nickname} {args.grams:g} g at {alyx_time(now)}",
-            weighing_registration(subject, args.grams, now, args.username),
-        )
+        queue_weighing(outbox, named[0], args.grams, args.username)
         return _send(args, defaults, outbox, options)
 
 

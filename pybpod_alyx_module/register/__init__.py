@@ -31,6 +31,7 @@ from .project_sessions import (
     prepare_sessions,
     session_files,
 )
+from .queueing import QueueReport, queue_sessions, queue_weighing
 from .records import AlyxSubject, weighing_key, weighing_registration
 from .session_file import RecordedSession, SessionFileError, read_session
 from .values import REPORTED_VALUES, ReportedValueError, TaskValues, task_values
@@ -47,6 +48,7 @@ __all__ = [
     "Outbox",
     "OutboxError",
     "PreparedSessions",
+    "QueueReport",
     "RecordedSession",
     "RegisterOptions",
     "Registration",
@@ -57,6 +59,8 @@ __all__ = [
     "alyx_subjects",
     "flush",
     "prepare_sessions",
+    "queue_sessions",
+    "queue_weighing",
     "read_session",
     "session_files",
     "task_values",
