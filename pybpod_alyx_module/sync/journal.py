@@ -81,7 +81,8 @@ def roll_forward(folder: ProjectFolder) -> int:
     made, changed = 0, {folder.root}
     for source, target in moves:
         if os.path.lexists(source):
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in changed:
+                target.parent.mkdir(parents=True, exist_ok=True)  # e.g. .alyx-removed
             os.replace(source, target)
             made += 1
         changed.update((source.parent, target.parent))
