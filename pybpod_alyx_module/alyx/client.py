@@ -72,7 +72,7 @@ class AlyxClient:
         timeout plus twice the read timeout (125 s by default): a server that
         answers a byte at a time cannot hold a request longer.
     retries
-        Extra attempts after a connection failure, or after a 429/502/503/504
+        Extra attempts after a connection failure, or after a 502/503/504
         answer to an idempotent request.
     token_store
         Where to find a saved token when none is given, and where :meth:`login`
@@ -182,13 +182,16 @@ class AlyxClient:
         """
         if self.scheme_typed:
             return self._send("GET", url)
+        seconds = self.timeout[0]
         try:
-            return self._send("GET", url, deadline=self.timeout[0])
+            return self._send("GET", url, deadline=seconds)
         except errors.ServerUnreachableError as exc:
             plain = "http://" + self.address.split("://", 1)[1]
+            timed_out = isinstance(exc, errors.ServerTimeoutError)
+            reason = f"no answer within {seconds:g} s" if timed_out else str(exc)
             raise type(exc)(
-                f"No Alyx answered over https at {self.address} (no scheme was typed, so "
-                f"https was assumed; tried GET {url}: {exc}). If the server speaks plain "
+                f"No Alyx answered over https at {self.address}: no scheme was typed, so "
+                f"https was assumed, and GET {url} got {reason}. If the server speaks plain "
                 f"HTTP, type {plain} (the password then travels unencrypted: on a trusted "
                 "network only).",
                 url=url,

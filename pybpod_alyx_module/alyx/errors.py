@@ -80,7 +80,7 @@ class RequestRejectedError(AlyxError):
 
 
 class ServerError(AlyxError):
-    """The server failed (HTTP 5xx), or kept answering 429 after the retries."""
+    """The server failed (HTTP 5xx), or was still busy (429) after the waits the client allows."""
 
 
 class RedirectRefusedError(AlyxError):
