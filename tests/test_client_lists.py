@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -177,3 +178,21 @@ def _endless(stub, count: int, empty: bool = False, per_page: int = 1):
         return Answer.json({"count": count, "next": nxt, "results": results})
 
     return page
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_a_long_list_within_the_ceiling_is_read_whole(workers):
+    """150,000 items: 600 pages of 250 (or 3,000 of 50 if the small first page set the pace,
+    over the ceiling): read whole, in order. In-process, DRF's paging on a ``range``."""
+
+    def fetch(url, params):
+        query = dict(parse_qsl(urlsplit(url).query)) | (params or {})
+        limit, offset = int(query.get("limit", 250)), int(query.get("offset", 0))
+        following = None
+        if offset + limit < 150_000:
+            following = f"http://alyx.test/api/items?limit={limit}&offset={offset + limit}"
+        results = [{"n": n} for n in range(offset, min(offset + limit, 150_000))]
+        return {"count": 150_000, "next": following, "results": results}
+
+    items = pagination.iterate_items(fetch, "http://alyx.test/api/items", {}, workers=workers)
+    assert [item["n"] for item in items] == list(range(150_000))

@@ -91,13 +91,11 @@ class _ListReader:
 
     def __init__(self, url: str, first: Any, progress: Progress | None) -> None:
         self.url = url
-        first_size = len(_results(first, url))
+        _results(first, url)
         self.count = _count(first, url)
         self.progress = progress
         self.done = 0
         self.pages = 0
-        if self.count > first_size:
-            self.check_page_budget(first_size, self.count - first_size)
 
     def take(self, page: Any, page_url: str) -> list:
         """The items of one page, after checking it against the announced count."""
@@ -137,6 +135,8 @@ class _ListReader:
     def follow(self, fetch: PageFetcher, page: dict) -> Iterator[tuple[str, Any]]:
         """The pages after ``page``, one after another, following ``next`` up to ``count``."""
         seen = {self.url}
+        if page.get("next") and self.done < self.count:  # the next pages hold as many
+            self.check_page_budget(self.done, self.count - self.done)
         while page.get("next") and self.done < self.count:
             next_url = same_origin(page["next"], self.url)
             if next_url in seen:
