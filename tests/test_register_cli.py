@@ -80,6 +80,8 @@ def test_with_alyx_away_sessions_wait_exit_7_and_a_retry_sends_them(world, alyx,
     )
     assert code == exit_codes.PENDING
     assert "Stopped sending" in out and "1 pending" in out
+    code, out, _ = run(capsys, world, "outbox", world["project"])
+    assert code == exit_codes.PENDING and "Alyx could not be reached (1 time(s) in a row" in out
     code, out, _ = run(capsys, world, "outbox", world["project"], "--retry")
     assert code == exit_codes.OK, out
     assert len(on_alyx(alyx, "bob_mouse_5", start)["sessions"]) == 1

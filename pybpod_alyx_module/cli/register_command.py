@@ -205,6 +205,11 @@ def _print_items(outbox: Outbox, everything: bool) -> None:
         print(format_table(OUTBOX_COLUMNS, rows))
     counts = ", ".join(f"{count} {state}" for state, count in outbox.counts().items())
     print(f"\nOutbox {outbox.path}: {counts}")
+    failures, next_try, error = outbox.server_state()
+    if failures:
+        when = datetime.datetime.fromtimestamp(next_try).strftime("%H:%M:%S")
+        print(f"Alyx could not be reached ({failures} time(s) in a row: {error}); "
+              f"next automatic try {when}.")  # fmt: skip
 
 
 def _row(item: Item) -> tuple:

@@ -4,7 +4,9 @@ Items are sent by a small pool of workers (``ALYX_PLUGIN_SEND_WORKERS``, bounded
 stay under the server's throttle); each worker claims one item at a time from the
 outbox, so a second process flushing the same outbox takes other items. When the
 server cannot be reached, the workers stop taking items: the rest wait for the next
-flush, and the report says when that may be.
+flush, and the report says when that may be. A server that cannot be reached at all is
+retried with the same backoff as an item (recorded in the outbox, so that a flush started
+every minute by the GUI asks it only when due).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -85,13 +88,20 @@ def flush(
     """
     report = FlushReport()
     rng = rng or random.Random()
+    failures, next_try, last_error = outbox.server_state()
+    if due_only and next_try > time.time():
+        report.stopped = f"{last_error} (next try {_clock(next_try)})"
+        return report
     try:
         context = SendContext.open(alyx, outbox)
     except AlyxError as exc:
         if judge(exc).kind == STOP:
             raise  # the login itself: the caller asks for a password
-        report.stopped = str(exc)
+        delay = backoff(failures, rng)
+        outbox.server_away(str(exc), delay)
+        report.stopped = f"{exc} (next try {_clock(time.time() + delay)})"
         return report
+    outbox.server_back()
     halt = threading.Event()
     lock = threading.Lock()
 
@@ -145,6 +155,7 @@ def _send_one(
                 if not verdict.server_failure:
                     report.stopped = verdict.message  # no answer at all: leave the rest
             if not verdict.server_failure:
+                outbox.server_away(verdict.message, delay)
                 halt.set()
             _tell(on_event, "retry", item, f"{verdict.message}; next try in {delay:.0f} s")
             return
@@ -158,6 +169,10 @@ def _send_one(
     with lock:
         report.sent.append(item)
     _tell(on_event, "sent", item, "")
+
+
+def _clock(moment: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(moment))
 
 
 def _judged(error: Exception) -> Verdict:

@@ -68,6 +68,12 @@ CREATE TABLE IF NOT EXISTS notices (
     created REAL NOT NULL,
     shown INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS server (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    failures INTEGER NOT NULL,
+    next_try REAL NOT NULL,
+    last_error TEXT
+);
 """
 
 
@@ -195,12 +201,42 @@ class Outbox:
         return {state: found.get(state, 0) for state in STATES}
 
     def next_try(self) -> float | None:
-        """When the earliest pending item may be tried again (epoch seconds), if any."""
+        """When the earliest pending item may be tried (epoch seconds), if any is pending.
+
+        Never before the server's own next try, while it is away (:meth:`server_away`).
+        """
         with self._lock:
             row = self._db.execute(
                 "SELECT MIN(next_try) FROM items WHERE state = ?", (PENDING,)
             ).fetchone()
-        return row[0]
+        if row[0] is None:
+            return None
+        return max(row[0], self.server_state()[1])
+
+    # -- the server's availability (shared by every item) ------------------------------
+
+    def server_state(self) -> tuple[int, float, str | None]:
+        """``(failures in a row, next try, last error)`` of reaching the server at all."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT failures, next_try, last_error FROM server WHERE id = 1"
+            ).fetchone()
+        return (row[0], row[1], row[2]) if row else (0, 0.0, None)
+
+    def server_away(self, error: str, delay: float) -> None:
+        """The server could not be reached: no item is tried before ``delay`` seconds."""
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO server (id, failures, next_try, last_error) VALUES (1, 1, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET failures = failures + 1, "
+                "next_try = excluded.next_try, last_error = excluded.last_error",
+                (time.time() + delay, error),
+            )
+
+    def server_back(self) -> None:
+        """The server answered: its failures are forgotten."""
+        with self._write() as db:
+            db.execute("DELETE FROM server")
 
     # -- a person's decisions ------------------------------------------------------
 
