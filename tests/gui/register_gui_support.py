@@ -185,3 +185,84 @@ def python_first_on_path(monkeypatch) -> None:
 
     bin_dir = str(Path(sys.executable).parent)
     monkeypatch.setenv("PATH", bin_dir + os.pathsep + os.environ.get("PATH", ""))
+
+
+# -- the rig: a project open in the real GUI, with a fresh Alyx subject on a setup ---------------
+
+RUN_WAIT_MS = 60_000
+
+
+def open_rig(
+    gui, user_settings, proxy, tmp_path, monkeypatch, request, water_ml=0.8, before_open=None
+):
+    """Build the project (synced through ``proxy``), let ``before_open(folder, project)`` add
+    to it, and open it in the GUI; the subject is deleted from Alyx when the test ends."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("ALYX_PASSWORD", OWNER_PASSWORD)
+    python_first_on_path(monkeypatch)
+    nickname = create_subject(proxy.base_url)
+    request.addfinalizer(lambda: delete_subject(nickname))
+    folder = build_project(tmp_path / "proj", proxy.base_url, nickname, water_ml)
+    if before_open is not None:
+        before_open(folder, open_project(folder))
+    for name, value in {
+        "ALYX_PLUGIN_TOKEN_FILE": str(home / ".pybpod_alyx" / "tokens.json"),
+        "ALYX_PLUGIN_ADDRESS": proxy.base_url,
+    }.items():
+        monkeypatch.setattr(user_settings, name, value, raising=False)
+    project = gui.editor.model.open_project(str(folder))
+    setup = next(s for e in project.experiments for s in e.setups if s.name == SETUP)
+    return Rig(gui, project, setup, project.find_subject(nickname), nickname, proxy)
+
+
+class Rig:
+    """The open project, its setup and subject, and ways to wait for runs and the outbox."""
+
+    def __init__(self, gui, project, setup, subject, nickname, proxy) -> None:
+        self.gui, self.project, self.setup = gui, project, setup
+        self.subject, self.nickname, self.proxy = subject, nickname, proxy
+
+    @property
+    def registrar(self):
+        from pybpod_alyx_module.gui.registration import registrar_of
+
+        return registrar_of(self.project)
+
+    def press_run(self) -> None:
+        self.setup._run_task_btn.click()
+
+    def wait_run_end(self, sessions: int = 1) -> None:
+        qtbot = self.gui.qtbot
+        qtbot.waitUntil(lambda: len(self.setup.sessions) == sessions, timeout=RUN_WAIT_MS)
+        qtbot.waitUntil(lambda: self.setup.status == self.setup.STATUS_READY, timeout=RUN_WAIT_MS)
+
+    def wait_outbox(self, *states: str) -> None:
+        """Until the registrar is idle and its items are in ``states`` (in order)."""
+
+        def settled() -> bool:
+            items = self.registrar.view.items
+            return not self.registrar.busy and [i.state for i in items] == list(states)
+
+        self.gui.qtbot.waitUntil(settled, timeout=RUN_WAIT_MS)
+
+    def alyx(self) -> AlyxClient:
+        return AlyxClient(self.proxy.base_url, username=OWNER, password=OWNER_PASSWORD, retries=0)
+
+
+def on_alyx(rig: Rig) -> tuple[list, list, list]:
+    """The subject's sessions, weighings and water administrations on the real Alyx."""
+    with rig.alyx() as alyx:
+        sessions = list(alyx.list("sessions", subject=rig.nickname))
+        weighings = list(alyx.list("weighings", nickname=rig.nickname))
+        water = list(alyx.list("water-administrations", nickname=rig.nickname))
+    return sessions, weighings, water
+
+
+def weigh_dialog(rig: Rig):
+    """The setup's open "Weigh before the run" dialog."""
+    dialog = rig.setup._alyx_weigh_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.windowTitle() == "Weigh before the run"
+    return dialog

@@ -24,9 +24,10 @@ class Session:
     alyx_state: str | None = None
 
     def create_treenode(self, tree: Any) -> Any:
-        node = super().create_treenode(tree)
-        tree.add_popup_menu_option(REGISTER_MENU_LABEL, self.register_in_alyx, item=node)
-        return node
+        # PyBpod's SessionSignals.create_treenode returns None: the node is ``self.node``.
+        result = super().create_treenode(tree)
+        tree.add_popup_menu_option(REGISTER_MENU_LABEL, self.register_in_alyx, item=self.node)
+        return result
 
     def update_ui(self) -> None:
         super().update_ui()
