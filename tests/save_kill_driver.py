@@ -7,7 +7,8 @@ Used by ``tests/test_sync_save_atomic.py`` as a subprocess::
 ``KILL_AT`` is the number of file-system operations the save may make (``os.open``,
 ``open``, ``os.replace``, ``os.fsync``, ``os.mkdir``, ``os.unlink``, ``os.rmdir``…)
 before the process kills itself with SIGKILL, right before the next one; ``-1``
-never kills and prints how many operations the save made. The kill is a real
+never kills and prints how many operations the save made; ``replace:NAME`` kills
+right before the ``os.replace`` onto a file named ``NAME``. The kill is a real
 SIGKILL at a reproducible point inside ``save_sync``: nothing runs after it.
 
 New uuids and the clock are fixed, so that two runs from the same project write
@@ -30,6 +31,7 @@ from pybpod_alyx_module.sync import OverridePolicy, apply_plan, plan_subjects, s
 from pybpod_alyx_module.sync.project_files import open_project
 
 SAVING, SAVED = "SAVING", "SAVED"
+_replace = os.replace
 _OPERATIONS = ("open", "replace", "rename", "fsync", "mkdir", "unlink", "rmdir", "fchmod")
 
 
@@ -50,13 +52,17 @@ def _fixed_uuids_and_clock() -> None:
     time.strftime = lambda fmt, *args: real_strftime(fmt, frozen.timetuple())
 
 
-def _count_operations(kill_at: int) -> list[int]:
-    """Wrap the file-system calls; die before operation number ``kill_at``."""
+def _count_operations(kill_at: str) -> list[int]:
+    """Wrap the file-system calls; die before operation number ``kill_at`` (or the replace)."""
     count = [0]
+    number = int(kill_at) if kill_at.lstrip("-").isdigit() else -1
+    replaced = kill_at.partition("replace:")[2]
 
     def wrap(function):
         def counted(*args, **kwargs):
-            if count[0] == kill_at:
+            if count[0] == number or (
+                replaced and function is _replace and os.path.basename(args[1]) == replaced
+            ):
                 os.kill(os.getpid(), signal.SIGKILL)
             count[0] += 1
             return function(*args, **kwargs)
@@ -69,7 +75,7 @@ def _count_operations(kill_at: int) -> list[int]:
     return count
 
 
-def main(project_path: str, records_path: str, policy: str, kill_at: int) -> None:
+def main(project_path: str, records_path: str, policy: str, kill_at: str) -> None:
     _fixed_uuids_and_clock()
     with open(records_path, encoding="utf-8") as handle:
         records = json.load(handle)
@@ -82,4 +88,4 @@ def main(project_path: str, records_path: str, policy: str, kill_at: int) -> Non
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    main(*sys.argv[1:5])

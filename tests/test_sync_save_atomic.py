@@ -33,6 +33,7 @@ from pybpod_alyx_module.alyx import AlyxClient
 from pybpod_alyx_module.sync import SubjectSelection, download_subjects
 from pybpod_alyx_module.sync.journal import JOURNAL, STAGING, recover_interrupted_sync
 from pybpod_alyx_module.sync.lock import LOCK_FILE
+from pybpod_alyx_module.sync.project_files import open_project
 
 DRIVER = Path(__file__).with_name("save_kill_driver.py")
 #: Kills per scenario; four scenarios.
@@ -55,7 +56,7 @@ def tree(folder: Path) -> Tree:
 
 
 def run_driver(
-    project: Path, records: Path, policy: str, kill_at: int
+    project: Path, records: Path, policy: str, kill_at: int | str
 ) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, str(DRIVER), str(project), str(records), policy, str(kill_at)],
@@ -198,3 +199,16 @@ def test_recovery_removes_what_a_sync_killed_before_its_commit_staged(scenarios,
     assert (project / STAGING).exists() and not (project / JOURNAL).exists()
     assert "as it was before" in recover_interrupted_sync(project)
     assert tree(project) == scenario.before
+
+
+def test_opening_a_project_completes_an_interrupted_sync_first(scenarios, tmp_path):
+    """The new project's file is its last move: killed just before it, the folder is not yet
+    a project; opening it (headless, as the command line does) completes the sync."""
+    scenario = scenarios["new-project"]
+    project = tmp_path / "proj"
+    killed = run_driver(project, scenario.records, scenario.policy, "replace:proj.json")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert (project / JOURNAL).exists() and not (project / "proj.json").exists()
+    opened = open_project(project)
+    assert tree(project) == scenario.after
+    assert len(opened.subjects) == len(json.loads(scenario.records.read_text(encoding="utf-8")))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from pybpodgui_api.models.subject import Subject
 from pybpod_alyx_module.pybpod_internals import subjects_set_aside
 
 from .errors import ProjectError
+from .journal import JOURNAL, STAGING, recover_interrupted_sync
 from .lock import LOCK_FILE
 
 __all__ = ["HeadlessProject", "ProjectError", "open_project"]
@@ -35,8 +37,13 @@ def open_project(path: str | Path, create: bool = False) -> Any:
     A project folder ``proj`` holds ``proj/proj.json``. A new project is not
     written here: :func:`~pybpod_alyx_module.sync.save.save_sync` writes it with
     the sync's changes, so that a sync that fails leaves no empty project behind.
+    A sync interrupted in the folder is completed or undone first
+    (:func:`~pybpod_alyx_module.sync.journal.recover_interrupted_sync`): the project
+    is read as before that sync or as after it, never in between.
     """
     folder = Path(path).expanduser().resolve()
+    if any(os.path.lexists(folder / name) for name in (JOURNAL, STAGING)):
+        recover_interrupted_sync(folder)
     marker = folder / f"{folder.name}.json"
     project = HeadlessProject()
     if marker.is_file():
