@@ -30,6 +30,7 @@ from .records import origin
 from .session_days import SessionDays
 
 POSTING = "posting"
+ENDPOINTS = {"weighing": "weighings", "water": "water-administrations"}
 
 
 class WrongServer(Exception):
@@ -60,6 +61,11 @@ class SendContext:
 def send_item(item: Item, context: SendContext) -> dict[str, Any]:
     """Send every step of ``item`` not done yet; returns its final progress.
 
+    Each step's result is committed together with the "posting" mark of the next step,
+    and the last one by the caller's :meth:`~.outbox.Outbox.finish`: one write per
+    record. Only a mark left by an *earlier* attempt means that a record may be on Alyx
+    without our knowing (a session is always searched for first).
+
     Raises whatever the client raises (:class:`~pybpod_alyx_module.alyx.AlyxError`),
     :class:`WrongServer`, or :class:`~.outbox.ClaimLost`; the progress of the steps
     done so far is already committed.
@@ -68,22 +74,39 @@ def send_item(item: Item, context: SendContext) -> dict[str, Any]:
     progress = dict(item.progress)
     subject = payload["subject"]
     check_server(subject, context.server)
+    uncertain = progress.pop(POSTING, None)  # an earlier attempt's mark
     save = _saver(context.outbox, item.id, progress)
+    steps = [step for step in ("weighing", "water") if payload.get(step) and step not in progress]
     if payload["kind"] == "session" and "session" not in progress:
-        progress["session"] = _send_session(payload, context, save)
-        save()
-    if payload.get("weighing") and "weighing" not in progress:
-        progress["weighing"] = _send_once(
-            "weighing", "weighings", payload["weighing"], subject, context, progress, save
-        )
-        save()
-    if payload.get("water") and "water" not in progress:
-        body = dict(payload["water"], session=progress["session"]["id"])
-        progress["water"] = _send_once(
-            "water", "water-administrations", body, subject, context, progress, save
-        )
-        save()
+        progress["session"] = _send_session(payload, context)
+        _mark_next(progress, steps)
+        if steps:  # the last step's result is committed by the outbox's finish()
+            save()
+    for n, step in enumerate(steps):
+        body = payload[step]
+        if step == "water":
+            body = dict(body, session=progress["session"]["id"])
+        may_exist = uncertain == step or progress.get("session", {}).get("found", False)
+        found = _find_record(step, body, subject, context.alyx) if may_exist else None
+        if found is not None:
+            progress[step] = {"url": found.get("url"), "found": True}
+        else:
+            if progress.get(POSTING) != step:
+                progress[POSTING] = step
+                save()
+            progress[step] = {"url": context.alyx.post(ENDPOINTS[step], body).get("url")}
+        _mark_next(progress, steps[n + 1 :])
+        if steps[n + 1 :]:
+            save()
     return progress
+
+
+def _mark_next(progress: dict[str, Any], remaining: list[str]) -> None:
+    """Mark the next step as being posted (saved with the step just done), or clear the mark."""
+    if remaining:
+        progress[POSTING] = remaining[0]
+    else:
+        progress.pop(POSTING, None)
 
 
 def check_server(subject: dict[str, Any], server: str) -> None:
@@ -100,9 +123,7 @@ def _saver(outbox: Outbox, item_id: int, progress: dict[str, Any]) -> Callable[[
     return lambda: outbox.save_progress(item_id, progress)
 
 
-def _send_session(
-    payload: dict[str, Any], context: SendContext, save: Callable[[], None]
-) -> dict[str, Any]:
+def _send_session(payload: dict[str, Any], context: SendContext) -> dict[str, Any]:
     body = dict(payload["session"])
     start = _naive(body["start_time"])
     numbers = []
@@ -134,39 +155,13 @@ def _send_session(
     return {"id": created["id"], "number": created.get("number", body["number"])}
 
 
-def _send_once(
-    step: str,
-    endpoint: str,
-    body: dict[str, Any],
-    subject: dict[str, Any],
-    context: SendContext,
-    progress: dict[str, Any],
-    save: Callable[[], None],
-) -> dict[str, Any]:
-    """Create a weighing or water administration unless an earlier attempt already did.
-
-    It may exist if this step was being posted when the last attempt ended, or if the
-    session itself was found on Alyx (registered before, e.g. from a lost outbox).
-    """
-    if progress.get(POSTING) == step or progress.get("session", {}).get("found"):
-        found = _find_record(endpoint, body, subject, context.alyx)
-        if found is not None:
-            progress.pop(POSTING, None)
-            return {"url": found.get("url"), "found": True}
-    progress[POSTING] = step
-    save()
-    created = context.alyx.post(endpoint, body)
-    progress.pop(POSTING, None)
-    return {"url": created.get("url")}
-
-
 def _find_record(
-    endpoint: str, body: dict[str, Any], subject: dict[str, Any], alyx: AlyxClient
+    step: str, body: dict[str, Any], subject: dict[str, Any], alyx: AlyxClient
 ) -> dict[str, Any] | None:
     """The weighing or water administration of this subject at this time with this amount."""
-    amount = "weight" if endpoint == "weighings" else "water_administered"
+    amount = "weight" if step == "weighing" else "water_administered"
     when = _naive(body["date_time"])
-    for record in alyx.list(endpoint, nickname=subject["nickname"]):
+    for record in alyx.list(ENDPOINTS[step], nickname=subject["nickname"]):
         if record.get("subject") not in (body["subject"], subject["nickname"]):
             continue
         if not record.get("date_time") or _naive(record["date_time"]) != when:
