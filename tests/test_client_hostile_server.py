@@ -170,3 +170,32 @@ def test_an_address_without_scheme_on_a_plain_http_server_suggests_http(stub, ma
         client.login()
     assert_plain(caught.value, f"https://{typed}", "https was assumed", f"type http://{typed}")
     assert stub.count("POST", "/api/auth-token") == 0
+
+
+# -- a busy server (HTTP 429) ----------------------------------------------------------------
+
+BUSY = Answer.json({"detail": "Request was throttled."}, status=429, headers={"Retry-After": "1"})
+
+
+def test_a_throttled_login_is_waited_out_and_the_wait_reported(stub, make_client):
+    """A login refused by the throttle (429: nothing was done) is sent again after the wait
+    the server asks for, reported through ``on_wait``."""
+    stub.script("POST", "/api/auth-token", BUSY, Answer.json({"token": TOKEN}))
+    waits = []
+    client = make_client(stub.url, on_wait=lambda seconds, message: waits.append(message))
+    with within(1 + SLACK):
+        assert client.login() == TOKEN
+    assert stub.count("POST", "/api/auth-token") == 2
+    assert len(waits) == 1 and "waiting 1 s" in waits[0] and "auth-token" in waits[0]
+    assert PASSWORD not in waits[0]
+
+
+def test_a_throttled_post_is_sent_again_and_created_once(stub, make_client, caplog):
+    """A 429 means the throttle refused the write before acting: sending it again is safe.
+    Without ``on_wait`` the wait is logged as a warning (what the command line shows)."""
+    stub.script("POST", "/api/weighings", BUSY, Answer.json({"weight": 21.4}, status=201))
+    client = make_client(stub.url, token=TOKEN)
+    with within(1 + SLACK):
+        assert client.post("weighings", {"weight": 21.4}) == {"weight": 21.4}
+    assert stub.count("POST", "/api/weighings") == 2
+    assert "busy (HTTP 429): waiting 1 s" in caplog.text

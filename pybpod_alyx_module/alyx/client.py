@@ -225,9 +225,10 @@ class AlyxClient:
             raise errors.NotLoggedInError(
                 f"To log in to {self.address}, give a user name and a password"
             )
-        response = self._send(
+        response = self._send_when_accepted(
             "POST",
             self.url("auth-token"),
+            auth=False,
             data={"username": self.username, "password": self._password},
         )
         if response.status_code == 400:
@@ -364,8 +365,11 @@ class AlyxClient:
         raise_for_status(response)
         return json_body(response)
 
-    def _send_when_accepted(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        """Send with the token; while the server answers 429 (busy), wait and send again.
+    def _send_when_accepted(
+        self, method: str, url: str, auth: bool = True, **kwargs: Any
+    ) -> requests.Response:
+        """Send (with the token if ``auth``); while the server answers 429 (busy), wait and
+        send again.
 
         A throttled request was refused before anything was done, so any method may be
         sent again. Each wait is what ``Retry-After`` asks (else 1, 2, 4 … s), reported
@@ -375,7 +379,7 @@ class AlyxClient:
         where = f"{method} {url.split('?', 1)[0]}"
         waited, fallback = 0.0, BUSY_FIRST_WAIT
         while True:
-            response = self._send(method, url, auth=True, **kwargs)
+            response = self._send(method, url, auth=auth, **kwargs)
             if response.status_code != 429:
                 return response
             asked = retry_after(response)
