@@ -196,3 +196,25 @@ def test_a_long_list_within_the_ceiling_is_read_whole(workers):
 
     items = pagination.iterate_items(fetch, "http://alyx.test/api/items", {}, workers=workers)
     assert [item["n"] for item in items] == list(range(150_000))
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_overlapping_pages_are_an_error_not_a_count_made_up_with_repeats(
+    stub, make_client, workers
+):
+    """A server that ignores ``offset`` (or orders ties differently from page to page)
+    repeats items, so that ``count`` is reached while others are missed: an error."""
+    items = subjects(120)
+
+    def ignoring_offset(seen):
+        query = dict(parse_qsl(urlsplit(seen.target).query))
+        limit, offset = int(query.get("limit", 250)), int(query.get("offset", 0))
+        nxt = f"{stub.url}/api/subjects?limit={limit}&offset={offset + limit}"
+        following = nxt if offset + limit < len(items) else None
+        return Answer.json({"count": len(items), "next": following, "results": items[:limit]})
+
+    stub.route("GET", "/api/subjects", ignoring_offset)
+    client = make_client(stub.url, token=TOKEN, page_workers=workers)
+    with within(SLACK), pytest.raises(BadResponseError) as caught:
+        list(client.list("subjects", limit=50))
+    assert_plain(caught.value, "id-0000 comes twice", "run it again")

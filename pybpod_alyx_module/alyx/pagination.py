@@ -6,9 +6,10 @@ answered a bare JSON list, which is still accepted.
 
 The server's answers are not trusted blindly: a server may serve fewer items a
 page than asked (Django REST framework's ``max_limit``), say a ``count`` it never
-delivers, or link ``next`` pages without end. A list therefore ends with exactly
-``count`` items or a :class:`BadResponseError` that says what went wrong, after
-no more pages than ``count`` allows (and never more than :data:`MAX_PAGES`).
+delivers, repeat items (pages that overlap hide others), or link ``next`` pages
+without end. A list therefore ends with exactly ``count`` distinct items (by ``id``,
+else ``url``) or a :class:`BadResponseError` that says what went wrong, after no
+more pages than ``count`` allows (and never more than :data:`MAX_PAGES`).
 """
 
 from __future__ import annotations
@@ -96,6 +97,8 @@ class _ListReader:
         self.progress = progress
         self.done = 0
         self.pages = 0
+        #: Ids (or urls) of the items read: one seen twice means another was missed.
+        self.seen: set[str] = set()
 
     def take(self, page: Any, page_url: str) -> list:
         """The items of one page, after checking it against the announced count."""
@@ -106,6 +109,15 @@ class _ListReader:
                 f"the list changed while it was read ({self.count} items, then {count}); "
                 "run it again"
             )
+        for item in results:
+            key = item.get("id", item.get("url")) if isinstance(item, dict) else None
+            if isinstance(key, str):
+                if key in self.seen:
+                    raise self.error(
+                        f"{key} comes twice (the pages overlap, so another item was missed); "
+                        "run it again"
+                    )
+                self.seen.add(key)
         self.pages += 1
         self.done += len(results)
         if self.done > self.count:
