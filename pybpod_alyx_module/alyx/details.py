@@ -120,10 +120,8 @@ def read_details(
         done += len(batch)
         if progress:
             progress(done, len(valid))
-    detailed = [
-        {**record, **found[record["id"]]} if record.get("id") in found else record
-        for record in records
-    ]
+    lists = [found.get(r.get("id")) if isinstance(r, dict) else None for r in records]
+    detailed = [{**r, **extra} if extra else r for r, extra in zip(records, lists)]
     return detailed, failures
 
 
