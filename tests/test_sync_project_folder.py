@@ -123,7 +123,7 @@ PLANTED = {
     "staging folder": lambda p, o: _link_folder(p, o, STAGING),
     "setup file": lambda p, o: _link_file(p, o, "experiments/exp/setups/rig1/rig1.json"),
     "subjects folder": lambda p, o: _link_folder(p, o, "subjects"),
-    "lock file": lambda p, o: (p / LOCK_FILE).unlink() or (p / LOCK_FILE).symlink_to(o / "x"),
+    "lock file": lambda p, o: (p / LOCK_FILE).symlink_to(o / "x"),
     "journal": lambda p, o: (p / JOURNAL).symlink_to(o / "precious.txt"),
 }
 
@@ -282,6 +282,49 @@ def test_the_lock_is_reentrant_in_one_thread_and_exclusive_between_threads(proje
         thread.join()
         sync(project, SECOND)  # save_sync takes it again
     assert outcome == ["busy"]
+
+
+def test_the_lock_file_exists_only_while_a_sync_runs(project, outside):
+    with project_lock(project) as lock_file:
+        assert lock_file.exists()
+        sync(project, SECOND)
+        assert lock_file.exists()  # the inner hold (save_sync's) leaves it to the outer one
+    assert not lock_file.exists()
+    _link_folder(project, outside, REMOVED)
+    with pytest.raises(UnsafeProjectPath):
+        sync(project, [record("kept", dead=True)])
+    assert not lock_file.exists()  # nor after a failed sync
+
+
+def busy_elsewhere(project: Path) -> bool:
+    """Whether another thread would find the project's lock taken."""
+    found = []
+
+    def try_lock():
+        try:
+            with project_lock(project, timeout=0.2):
+                found.append(False)
+        except ProjectBusy:
+            found.append(True)
+
+    thread = threading.Thread(target=try_lock)
+    thread.start()
+    thread.join()
+    return found == [True]
+
+
+def test_a_waiter_whose_lock_file_was_deleted_locks_the_new_one(project):
+    """The holder deletes the file as it leaves; the waiter must hold the file named so."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER.replace("time.sleep(60)", "time.sleep(1)"), str(project)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline().strip() == "held"
+    with project_lock(project, timeout=10) as lock_file:
+        assert holder.wait(timeout=10) == 0
+        assert lock_file.exists() and busy_elsewhere(project)
+    assert not lock_file.exists() and not busy_elsewhere(project)
 
 
 def test_the_lock_of_a_new_project_leaves_no_folder_when_nothing_was_saved(tmp_path):

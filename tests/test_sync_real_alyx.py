@@ -31,7 +31,6 @@ from pybpod_alyx_module.sync import (
 )
 from pybpod_alyx_module.sync import save as save_module
 from pybpod_alyx_module.sync.errors import SaveFailed, UnsafeProjectPath
-from pybpod_alyx_module.sync.lock import LOCK_FILE
 from pybpod_alyx_module.sync.project_files import open_project
 from pybpod_alyx_module.sync.save import REMOVED
 
@@ -236,7 +235,6 @@ def test_unsafe_nickname_is_refused_and_nothing_is_written_outside(tmp_path, ali
     assert subject_json(path, "dot.mouse")["nickname"] == "dot.mouse"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["proj"]
     assert sorted(p.name for p in path.iterdir()) == [
-        LOCK_FILE,
         "boards",
         "experiments",
         "proj.json",

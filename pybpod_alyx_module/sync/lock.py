@@ -5,11 +5,19 @@ other's temporary ones. Each holds ``<project>/.alyx-sync.lock`` (an OS lock by
 `filelock <https://py-filelock.readthedocs.io>`_: ``fcntl.flock`` on POSIX,
 ``msvcrt.locking`` on Windows, released by the OS if the process dies), and a second
 one waits a little, then stops with a message saying why.
+
+The lock file exists only while a sync runs (a killed sync leaves it, unlocked, for
+the next one to reuse): a dry run or a failed sync leaves the project as it found
+it. Deleting a lock file is safe only if every holder checks, once it holds the
+lock, that the file it locked is still the one named ``.alyx-sync.lock`` (else a
+waiter holding a deleted file and a newcomer holding the new one would both "hold"
+it): :func:`project_lock` checks, and deletes the file only where it could check.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,11 +40,12 @@ def project_lock(
     """Hold the project's sync lock meanwhile; yields the lock file's path.
 
     Re-entrant in one thread (the command line holds it for the whole sync, and
-    :func:`~pybpod_alyx_module.sync.save.save_sync` takes it again); another thread
-    or process waits up to ``timeout`` seconds (default :data:`LOCK_TIMEOUT`). A project folder that does not
-    exist yet is made to hold the lock (with ``create``; without, nothing is
-    locked and ``None`` is yielded: there is no project to protect), and removed
-    again on the way out if nothing but the lock went into it.
+    :func:`~pybpod_alyx_module.sync.save.save_sync` takes it again); another
+    thread or process waits up to ``timeout`` seconds (default
+    :data:`LOCK_TIMEOUT`). A project folder that does not exist yet is made to
+    hold the lock (with ``create``; without, nothing is locked and ``None`` is
+    yielded: there is no project to protect), and removed again on the way out
+    if the sync put nothing into it.
 
     Raises
     ------
@@ -56,8 +65,30 @@ def project_lock(
     try:
         lock_path = ProjectFolder(folder) / LOCK_FILE
         lock = filelock.FileLock(lock_path, is_singleton=True)
+        verified = _acquire(lock, lock_path, folder, timeout)
         try:
-            lock.acquire(timeout=timeout)
+            yield lock_path
+        finally:
+            if lock.lock_counter == 1 and verified and os.name == "posix":
+                try:
+                    lock_path.unlink()  # while still holding it: see the module's docstring
+                except OSError:
+                    pass  # a read-only folder by now: the file stays, which is harmless
+            lock.release()
+    finally:
+        if made is not None:
+            _remove_if_empty(folder, made)
+
+
+def _acquire(lock: filelock.FileLock, lock_path: Path, folder: Path, timeout: float) -> bool:
+    """Acquire ``lock``, retrying if the file locked was deleted meanwhile.
+
+    Returns True if the file held is known to be the one named ``lock_path``.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            lock.acquire(timeout=max(0.0, deadline - time.monotonic()))
         except filelock.Timeout:
             raise ProjectBusy(
                 f"Another sync of {folder} is running (it holds {lock_path}); "
@@ -67,13 +98,27 @@ def project_lock(
             raise ProjectNotWritable(
                 f"Cannot lock {folder} for the sync: {exc.strerror or exc} ({lock_path})"
             ) from None
-        try:
-            yield lock_path
-        finally:
-            lock.release()
-    finally:
-        if made is not None:
-            _remove_if_only_the_lock(folder, made)
+        if lock.lock_counter > 1:
+            return False  # re-entered: the outermost hold decides
+        same = _holds_named_file(lock, lock_path)
+        if same is not False:
+            return bool(same)
+        lock.release()  # the previous holder deleted the file we locked: lock the new one
+
+
+def _holds_named_file(lock: filelock.FileLock, lock_path: Path) -> bool | None:
+    """Is the file ``lock`` holds still named ``lock_path``? ``None``: cannot tell.
+
+    filelock internal: ``lock._context.lock_file_fd`` (the descriptor it locked;
+    filelock 3.x and 4.x). Without it, the lock file is simply never deleted.
+    """
+    descriptor = getattr(getattr(lock, "_context", None), "lock_file_fd", None)
+    if descriptor is None:
+        return None
+    try:
+        return os.path.samestat(os.fstat(descriptor), os.stat(lock_path))
+    except OSError:
+        return False
 
 
 def _make_folder(folder: Path) -> Path | None:
@@ -90,8 +135,8 @@ def _make_folder(folder: Path) -> Path | None:
     return top
 
 
-def _remove_if_only_the_lock(folder: Path, top: Path) -> None:
-    """Undo :func:`_make_folder` when the sync left nothing in the new folder but its lock."""
+def _remove_if_empty(folder: Path, top: Path) -> None:
+    """Undo :func:`_make_folder` when the sync left nothing (but maybe its lock) in the folder."""
     if not folder.is_dir() or {p.name for p in folder.iterdir()} - {LOCK_FILE}:
         return
     try:
