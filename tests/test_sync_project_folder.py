@@ -488,3 +488,19 @@ def test_a_broken_project_file_is_named_with_what_is_wrong(project, how):
         open_project(project)
     assert expected in str(broken.value)
     assert "File not found" not in str(broken.value)
+
+
+def test_a_recovery_that_cannot_complete_says_why_without_a_traceback(project):
+    """A folder appeared where the interrupted sync moves a new subject's folder."""
+    staged = project / STAGING / "subjects" / "late"
+    staged.mkdir(parents=True)
+    (staged / "late.json").write_text("{}", encoding="utf-8")
+    (project / "subjects" / "late").mkdir()
+    (project / "subjects" / "late" / "other.txt").write_text("someone's", encoding="utf-8")
+    (project / JOURNAL).write_text(
+        json.dumps({"folders": [], "moves": [[f"{STAGING}/subjects/late", "subjects/late"]]}),
+        encoding="utf-8",
+    )
+    with pytest.raises(ProjectError, match=r"Completing a sync interrupted in .* failed"):
+        recover_interrupted_sync(project)
+    assert (project / JOURNAL).exists() and (project / "subjects" / "late" / "other.txt").exists()

@@ -125,14 +125,24 @@ def recover_interrupted_sync(path: str | os.PathLike, timeout: float | None = No
         return None
     with project_lock(path, timeout):
         folder = ProjectFolder(path)
-        if os.path.lexists(folder / JOURNAL):
-            made = roll_forward(folder)
-            return f"Completed an interrupted sync in {folder.root} ({made} moves left to make)."
-        if discard_staged(folder):
-            return (
-                f"Removed what an interrupted sync had staged in {folder.root}: "
-                "the project is as it was before that sync."
-            )
+        try:
+            if os.path.lexists(folder / JOURNAL):
+                made = roll_forward(folder)
+                return (
+                    f"Completed an interrupted sync in {folder.root} ({made} moves left to make)."
+                )
+            if discard_staged(folder):
+                return (
+                    f"Removed what an interrupted sync had staged in {folder.root}: "
+                    "the project is as it was before that sync."
+                )
+        except OSError as exc:
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise InterruptedSync(
+                f"Completing a sync interrupted in {folder.root} failed: "
+                f"{exc.strerror or exc}{where}. Nothing else was changed; fix that, then "
+                "sync again (it completes the interrupted sync first)."
+            ) from None
     return None
 
 
