@@ -40,7 +40,9 @@ from pybpod_alyx_module.register import (
     SENT,
     Item,
     Outbox,
+    PreparedSessions,
     RegisterOptions,
+    Registration,
     alyx_subjects,
     flush,
 )
@@ -66,6 +68,8 @@ class OutboxView:
     notices: list[str] = field(default_factory=list)
     #: Sessions left out, with the reason (never ended, no Alyx subject…).
     problems: list[str] = field(default_factory=list)
+    #: What this work queued (a run's registrations, one per Alyx subject).
+    queued: list[Registration] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         found = {state: 0 for state in (PENDING, SENT, ATTENTION, DISCARDED)}
@@ -112,7 +116,8 @@ class ProjectRegistrar:
         self.view = OutboxView()
         #: Session file -> the state its node shows now.
         self._shown: dict[str, str] = {}
-        self._timer = QTimer()
+        # A child of the project's tree: the timer goes with PyBpod's window.
+        self._timer = QTimer(project.tree)
         self._timer.setInterval(
             int(float(setting(conf, "ALYX_PLUGIN_OUTBOX_RETRY_SECONDS")) * 1000)
         )
@@ -157,15 +162,47 @@ class ProjectRegistrar:
         options = register_options()
         folder = str(project.path)
 
-        def queue(outbox: Outbox) -> list[str]:
+        def queue(outbox: Outbox) -> PreparedSessions:
             prepared = run_registrations(
                 session_file, subjects, options, folder, weights_g, water_ml
             )
             for registration in prepared.registrations:
                 outbox.add(registration.key, registration.label, registration.payload)
-            return [f"{p.session}: {p.reason}" for p in prepared.problems]
+            return prepared
 
         self._start(queue, send=True, create=True, then=then)
+
+    def register_water(
+        self, session_file: str | Path, subjects_of: Any, water_ml: Mapping[str, float]
+    ) -> None:
+        """Queue water typed after a run (uuid4 -> mL) for a session queued without it.
+
+        Each is an item of its own (key ``<session item>:water``), holding the same
+        session: the sender finds the session already on Alyx (same subject, same start)
+        and adds the water to it, once; the outbox sends one subject's items in order.
+        """
+        project = self._project()
+        if project is None or not project.path or not water_ml:
+            return
+        subjects = alyx_subjects(subjects_of)
+        options = register_options()
+        folder = str(project.path)
+
+        def queue(outbox: Outbox) -> PreparedSessions:
+            prepared = run_registrations(session_file, subjects, options, folder, water_ml=water_ml)
+            typed = PreparedSessions(problems=prepared.problems)
+            for registration in prepared.registrations:
+                if not registration.payload.get("water"):
+                    continue
+                payload = dict(registration.payload, weighing=None)
+                water = Registration(
+                    f"{registration.key}:water", f"{registration.label} water", payload
+                )
+                outbox.add(water.key, water.label, water.payload)
+                typed.registrations.append(water)
+            return typed
+
+        self._start(queue, send=True, create=True)
 
     def send_pending(self) -> None:
         """Try every pending item now (not only those due)."""
@@ -174,12 +211,12 @@ class ProjectRegistrar:
     def retry(self, item_id: int | None = None) -> None:
         """Send again now: one item, or every pending and needs-attention item."""
         self._start(
-            lambda outbox: _nothing_to_say(outbox.retry(item_id)), send=True, due_only=False
+            lambda outbox: _nothing_queued(outbox.retry(item_id)), send=True, due_only=False
         )
 
     def discard(self, item_id: int) -> None:
         """Give up an item on purpose (it stays listed as discarded)."""
-        self._start(lambda outbox: _nothing_to_say(outbox.discard(item_id)), send=False)
+        self._start(lambda outbox: _nothing_queued(outbox.discard(item_id)), send=False)
 
     def refresh(self) -> None:
         """Read the outbox again."""
@@ -199,12 +236,14 @@ class ProjectRegistrar:
         try:
             if not any(task.running for task in self._tasks):
                 self._start(None, send=True, due_only=True, create=False)
+        except RuntimeError:  # the project's Qt objects are gone (PyBpod closed it)
+            self.shut_down()
         except Exception:  # a timer slot: never let an error reach Qt
             logger.exception("Could not start the Alyx outbox's periodic send")
 
     def _start(
         self,
-        change: Callable[[Outbox], list[str]] | None,
+        change: Callable[[Outbox], PreparedSessions | None] | None,
         send: bool,
         due_only: bool = True,
         create: bool = False,
@@ -222,11 +261,14 @@ class ProjectRegistrar:
             if not create and not path.exists():
                 return None  # nothing was ever queued: no outbox file is made
             with Outbox(path) as outbox:
-                problems = change(outbox) if change is not None else []
+                prepared = (change(outbox) if change is not None else None) or PreparedSessions()
                 stopped, notices = None, []
                 if send:
                     stopped, notices = self._send(outbox, client, settings, user, due_only)
-                return OutboxView(outbox.items(), stopped, notices, problems or [])
+                problems = [f"{p.session}: {p.reason}" for p in prepared.problems]
+                return OutboxView(
+                    outbox.items(), stopped, notices, problems, prepared.registrations
+                )
 
         def done(view: OutboxView | None) -> None:
             if view is None:
@@ -334,9 +376,9 @@ def _sessions(project: Any) -> list[Any]:
     return [s for e in project.experiments for setup in e.setups for s in setup.sessions]
 
 
-def _nothing_to_say(result: object) -> list[str]:
-    """A change that leaves no problem to report (Retry, Discard)."""
-    return []
+def _nothing_queued(result: object) -> None:
+    """A change that queues nothing (Retry, Discard)."""
+    return None
 
 
 def _server_of(items: list[Item]) -> str:

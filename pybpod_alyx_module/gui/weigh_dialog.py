@@ -219,10 +219,19 @@ class WeighDialog(BaseWidget):
     def _skip_clicked(self) -> None:
         self._run({})
 
+    def remaining_water(self) -> dict[str, float]:
+        """uuid4 -> water still to give today (mL), as Alyx said (fresh, or at the last sync)."""
+        remaining = {}
+        for row in self.rows:
+            value = row.data.get("remaining_water")
+            if isinstance(value, (int, float)):
+                remaining[str(row.subject.uuid4)] = float(value)
+        return remaining
+
     def _run(self, weights: dict[str, float]) -> None:
         self._cancel_fetch()
         self.close()
-        self.setup.run_weighed(weights)
+        self.setup.run_weighed(weights, self.remaining_water())
 
     def _cancel_fetch(self) -> None:
         if self._task is not None:

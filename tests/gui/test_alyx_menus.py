@@ -10,7 +10,9 @@ pytestmark = pytest.mark.gui
 def test_project_menu_has_sync_to_alyx_after_save_save_as_close(alyx_gui):
     project = alyx_gui.new_project()
 
-    assert alyx_gui.menu_labels(project.node) == ["Save", "Save as", "Close", "Sync to Alyx"]
+    assert alyx_gui.menu_labels(project.node) == [
+        "Save", "Save as", "Close", "Sync to Alyx", "Alyx outbox",
+    ]  # fmt: skip
 
 
 def test_opened_project_has_sync_to_alyx(alyx_gui, tmp_path):

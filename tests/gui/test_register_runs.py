@@ -25,8 +25,12 @@ def proxy(alyx_server):
 
 @pytest.fixture
 def rig(alyx_gui, pybpod_user_settings, proxy, tmp_path, monkeypatch, request) -> Rig:
-    """A project with a fresh Alyx subject on a setup whose task reports 0.8 mL of water."""
-    return open_rig(alyx_gui, pybpod_user_settings, proxy, tmp_path, monkeypatch, request)
+    """A project with a fresh Alyx subject on a setup whose task reports 0.8 mL of water
+    (or the ``water_ml`` given as the fixture's parameter; ``None``: none)."""
+    water_ml = getattr(request, "param", 0.8)
+    return open_rig(
+        alyx_gui, pybpod_user_settings, proxy, tmp_path, monkeypatch, request, water_ml=water_ml
+    )
 
 
 def test_a_run_reaches_alyx_with_the_weight_typed_and_the_water_the_task_gave(rig):
@@ -87,3 +91,80 @@ def test_alyx_away_during_the_run_the_session_waits_then_goes_out_by_itself(
     assert len(sessions) == 1
     assert len(water) == 1
     assert rig.setup.sessions[0].alyx_state == "sent"
+
+
+def water_dialog(rig):
+    """The setup's "After the run" dialog, once the run's registrations were queued."""
+    rig.gui.qtbot.waitUntil(lambda: rig.setup._alyx_water_dialog is not None, timeout=RUN_WAIT_MS)
+    dialog = rig.setup._alyx_water_dialog
+    assert dialog.isVisible() and dialog.windowTitle() == "After the run"
+    return dialog
+
+
+def saved_water_budget(rig, reference_g: float, remaining_ml: float) -> None:
+    """What a sync with details stores for a water-restricted subject."""
+    rig.subject.data["reference_weight"] = reference_g
+    rig.subject.data["expected_water"] = remaining_ml
+    rig.subject.data["remaining_water"] = remaining_ml
+    rig.project.save(rig.project.path)
+
+
+def test_the_weight_dialog_warns_below_the_threshold_and_closing_it_runs_nothing(rig):
+    saved_water_budget(rig, reference_g=25.0, remaining_ml=1.0)
+    rig.press_run()
+    dialog = weigh_dialog(rig)
+    row = dialog.rows[0]
+    assert "reference weight 25 g" in row.about.value
+    assert "expected water today 1 mL" in row.about.value
+
+    row.weight.value = "19"
+    assert dialog.verdicts() == ["WARNING: 76 % of the reference weight, below the 80 % threshold"]
+    assert "color" in row.verdict.form.label.styleSheet()
+    row.weight.value = "21"
+    assert dialog.verdicts() == ["84 % of the reference weight"]
+    assert row.verdict.form.label.styleSheet() == ""
+    row.weight.value = "heavy"
+    assert not dialog._start.enabled
+    assert "not a weight in grams" in dialog._status.value
+    assert dialog._skip.enabled  # skipping is always possible
+
+    dialog.close()
+    rig.gui.qtbot.wait(300)
+    assert rig.setup.sessions == []
+    assert rig.setup.status == rig.setup.STATUS_READY
+    assert not rig.setup._run_task_btn.checked
+
+
+def test_after_the_run_the_water_the_task_gave_and_what_remains_are_shown(rig):
+    saved_water_budget(rig, reference_g=25.0, remaining_ml=1.0)
+    rig.press_run()
+    weigh_dialog(rig)._skip.click()
+    rig.wait_run_end()
+
+    dialog = water_dialog(rig)
+    assert not dialog.asks
+    assert "0.8 mL given (reported by the task)" in dialog.rows[0].given.value
+    assert dialog.lines() == ["Still to give: give 0.2 mL more today"]
+    assert not dialog._record.enabled
+    rig.wait_outbox("sent")
+
+
+@pytest.mark.parametrize("rig", [None], indirect=True, ids=["task-reports-no-water"])
+def test_water_typed_after_the_run_reaches_alyx_with_the_session(rig):
+    saved_water_budget(rig, reference_g=25.0, remaining_ml=1.0)
+    rig.press_run()
+    weigh_dialog(rig).rows[0].weight.value = "24"
+    rig.setup._alyx_weigh_dialog._start.click()
+    rig.wait_run_end()
+
+    dialog = water_dialog(rig)
+    assert dialog.asks
+    dialog.rows[0].typed.value = "0.3"
+    assert dialog.lines() == ["Still to give: give 0.7 mL more today"]
+    dialog._record.click()
+    rig.wait_outbox("sent", "sent")
+
+    sessions, weighings, water = on_alyx(rig)
+    assert len(sessions) == 1
+    assert [w["weight"] for w in weighings] == [24.0]
+    assert [(w["water_administered"], w["session"]) for w in water] == [(0.3, sessions[0]["id"])]

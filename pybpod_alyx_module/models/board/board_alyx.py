@@ -32,13 +32,19 @@ def _register_run(session: Any) -> None:
 
     setup = session.setup
     project = setup.project
-    weights = setup.take_alyx_weights() if hasattr(setup, "take_alyx_weights") else {}
+    notes = setup.take_alyx_run_notes()
     if not register_sessions_enabled(project):
         return
     if not any(_is_alyx(subject) for subject in setup.subjects):
         return
     session_file = os.path.join(session.path, f"{session.name}.csv")
-    registrar_of(project).register_run(session_file, setup, weights_g=weights)
+
+    def after_run(view: Any) -> None:
+        setup.show_alyx_water_dialog(session_file, view.queued, notes["remaining_ml"])
+
+    registrar_of(project).register_run(
+        session_file, setup, weights_g=notes["weights_g"], then=after_run
+    )
 
 
 def _is_alyx(subject: Any) -> bool:

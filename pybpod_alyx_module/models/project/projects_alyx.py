@@ -32,6 +32,7 @@ class Projects:
         except ImportError:  # already reported by models.dependencies
             return project
         state_of(project).sync_action = action
+        _add_registration(self, project)
         return project
 
     def open_project(self, project_path: str | None = None) -> Any:
@@ -55,6 +56,9 @@ class Projects:
             from pybpod_alyx_module.gui.project_state import forget_project
 
             forget_project(project)
+            from pybpod_alyx_module.gui.registration_menu import close_registration
+
+            close_registration(project)
         except Exception:  # never stop PyBpod from closing a project
             logger.exception("Could not close the Alyx windows of a closed project")
         return result
@@ -76,6 +80,16 @@ class Projects:
             logger.exception("Could not open the Alyx connection window")
             project.critical(f"The Alyx plugin failed: {exc}", "Alyx plugin")
             return None
+
+
+def _add_registration(projects: Any, project: Any) -> None:
+    """Add "Alyx outbox" to the project's menu and start its registrar (gui.registration_menu)."""
+    try:
+        from pybpod_alyx_module.gui.registration_menu import add_outbox_menu
+
+        add_outbox_menu(projects.tree, project)
+    except Exception:  # never stop PyBpod from creating a project
+        logger.exception("Could not add the Alyx outbox to the project")
 
 
 def _recover_interrupted_sync(projects: Any, path: str) -> bool:
