@@ -13,8 +13,9 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-#: ``fsync`` calls wait on the disk, not the CPU: a few at once let the filesystem batch them.
-_FLUSHERS = 8
+#: ``fsync`` calls wait on the disk, not the CPU: many at once let the file system commit them
+#: together (2,000 new subjects here: 8 threads 2.3 s, 32 threads 1.8 s; ``os.sync()`` 1.9 s).
+_FLUSHERS = 32
 
 
 def flush_files(paths: Iterable[Path]) -> None:
