@@ -21,6 +21,7 @@ from . import messages, project_state
 from .background import BackgroundTask
 from .slots import guarded_slot
 from .subject_rows import detail_rows
+from .weight_chart import WeightChart
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,9 @@ class AlyxSubjectDetailsWindow(BaseWidget):
         self._list.autoscroll = False  # start at Nickname, not at the last row
         self._refresh = ControlButton("Refresh", default=self._refresh_clicked)
         self._status = ControlLabel("")
-        self._formset = ["_list", ("_refresh", "_status")]
+        self.chart = WeightChart()  # weight and water drawn (gui.weight_chart)
+        self._chart = self.chart.control
+        self._formset = ["_chart", "=", "_list", ("_refresh", "_status")]
         self.setMinimumSize(560, 720)
 
     def show(self) -> None:
@@ -53,6 +56,7 @@ class AlyxSubjectDetailsWindow(BaseWidget):
         self._list.tableWidget.resizeColumnToContents(0)
         self._list.tableWidget.horizontalHeader().setStretchLastSection(True)
         self._list.tableWidget.scrollToTop()
+        self.chart.show(self.subject.data)
         connected = project_state.client_for(self.subject.project) is not None
         self._refresh.enabled = connected and not self.busy
         if not connected and not self.busy:
