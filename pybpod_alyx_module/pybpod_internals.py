@@ -28,6 +28,10 @@ GUI:
   ``tree.setCurrentItem`` per subject.
 - :func:`tree_updates_paused` — ``tree.setUpdatesEnabled`` around a step.
 - :func:`drop_subject_node` — the GUI half of PyBpod's ``subject.remove``.
+- :func:`text_changed`, :func:`label_text`, :func:`set_progress`,
+  :func:`wrap_label_full_width`, :func:`fit_two_columns` — the Qt widgets behind pyforms
+  controls (``control.form…``, ``ControlList.tableWidget``).
+- :func:`running_session` — the session a board's run just ended (``board._running_session``).
 
 Hooks the mixins in :mod:`pybpod_alyx_module.models` rely on, beyond the documented ones
 (``create_treenode``, ``load``, ``toJSON``, ``collect_data``, ``remove``):
@@ -38,6 +42,15 @@ Hooks the mixins in :mod:`pybpod_alyx_module.models` rely on, beyond the documen
 - ``Projects.__sub__``: ``ProjectWindow.close`` does ``projects -= project`` (1.8.2); it
   is the only moment a plugin hears that a project closed.
 - ``subject._name.readonly``: the pyforms text control behind a subject's name.
+- ``Board.end_run_task_handler``: ``BoardCom`` (1.8.2) calls it from its 500 ms polling
+  timer on the GUI thread once the task's process ended; the session file is complete.
+- ``Setup.run_task``: every run goes through it (the setup window's Run, a subject's Run,
+  an experiment's run-all); ``SetupWindow.can_run_task`` shows PyBpod's own alert and
+  returns False for a run it refuses; ``update_ui`` puts the Run button back.
+- ``Session.create_treenode``: returns ``None`` in 1.8.2 (``SessionSignals`` drops the
+  node its ``super()`` returns): the node is ``session.node``.
+- ``Session.update_ui`` and ``session.running``: ``SessionUIBusy`` sets the session node's
+  icon (a play icon while running, none after); the plugin's mark is drawn after it.
 """
 
 from __future__ import annotations
@@ -249,3 +262,68 @@ def drop_subject_node(project: Any, subject: Any) -> None:
     if details.value is subject:
         details.value = None
     project.subjects_node.removeChild(subject.node)
+
+
+def running_session(board: Any) -> Any:
+    """The PyBpod session whose run the board is ending (in ``end_run_task_handler``).
+
+    Why: ``BoardCom.end_run_task_handler`` takes no argument; the session it ends is the
+    attribute its ``run_task`` set. Internal: ``BoardCom._running_session``, 1.8.2.
+    """
+    return board._running_session
+
+
+# -- pyforms controls: the Qt widgets behind them ---------------------------------------
+
+
+def text_changed(control: Any) -> Any:
+    """The Qt ``textChanged`` signal of a pyforms ``ControlText`` (``control.form.lineEdit``).
+
+    Why: pyforms 4.901/5 offers ``changed_event`` only as one overridable method per
+    control; the window needs a signal it can connect to. Internal: ``form.lineEdit``.
+    """
+    return control.form.lineEdit.textChanged
+
+
+def label_text(label: Any) -> str:
+    """What a pyforms ``ControlLabel`` shows now (``label.form.label``, the QLabel)."""
+    return label.form.label.text()
+
+
+def set_progress(progress: Any, done: int, total: int | None) -> None:
+    """Set a pyforms ``ControlProgress`` without its ``processEvents()`` call.
+
+    Why: ``ControlProgress.value = n`` runs ``QApplication.processEvents()``, a nested
+    event loop inside a progress callback. Internal: ``form.horizontalSlider`` (the
+    QProgressBar). ``total`` ``None`` (unknown yet) shows a busy bar.
+    """
+    bar = progress.form.horizontalSlider
+    bar.setMaximum(total or 0)
+    bar.setValue(done)
+
+
+def wrap_label_full_width(label: Any) -> None:
+    """Let a pyforms ``ControlLabel`` wrap over its window's whole width.
+
+    Why: pyforms puts the QLabel in the label column of a ``QFormLayout``, which never
+    grows, so wrapped text would be a narrow column; it is moved to the spanning role.
+    Internal: ``form.label`` and ``form.layout()``.
+    """
+    from AnyQt.QtWidgets import QFormLayout
+
+    widget = label.form.label
+    layout = label.form.layout()
+    layout.removeWidget(widget)
+    layout.setWidget(0, QFormLayout.SpanningRole, widget)
+    widget.setWordWrap(True)
+
+
+def fit_two_columns(table: Any) -> None:
+    """A pyforms ``ControlList`` of two columns: the first fits its text, the second the rest.
+
+    Internal: ``ControlList.tableWidget`` (the QTableWidget), for sizing and scrolling.
+    """
+    widget = table.tableWidget
+    widget.resizeColumnToContents(0)
+    widget.horizontalHeader().setStretchLastSection(True)
+    widget.scrollToTop()

@@ -13,7 +13,6 @@ import logging
 from typing import Any
 
 from AnyQt.QtCore import Qt
-from AnyQt.QtWidgets import QFormLayout
 from confapp import conf
 from pyforms.basewidget import BaseWidget
 from pyforms.controls import (
@@ -26,6 +25,7 @@ from pyforms.controls import (
     ControlTextArea,
 )
 
+from pybpod_alyx_module import pybpod_internals as internals
 from pybpod_alyx_module.alyx import AlyxClient
 from pybpod_alyx_module.client_settings import client_from_settings, read_settings
 from pybpod_alyx_module.sync import SubjectSelection, SyncResult, check_user_name
@@ -79,7 +79,7 @@ class AlyxConnectionWindow(BaseWidget):
         self._connect = ControlButton("Connect", default=self._connect_clicked)
         self._status = ControlLabel(messages.NOT_CONNECTED)
         self._status.selectable = True
-        _wrap_full_width(self._status)  # failure reasons can be long
+        internals.wrap_label_full_width(self._status)  # failure reasons can be long
         self._lab = ControlText("Lab", helptext="Only this lab's subjects (empty: any lab)")
         self._alyx_project = ControlText(
             "Alyx project", helptext="Only this Alyx project's subjects (empty: any project)"
@@ -104,8 +104,8 @@ class AlyxConnectionWindow(BaseWidget):
             "_progress",
             "_report",
         ]
-        self._address.form.lineEdit.textChanged.connect(self._credentials_changed)
-        self._user.form.lineEdit.textChanged.connect(self._credentials_changed)
+        internals.text_changed(self._address).connect(self._credentials_changed)
+        internals.text_changed(self._user).connect(self._credentials_changed)
         self._get_subjects.enabled = False
         self._cancel.enabled = False
         self._progress.hide()
@@ -116,7 +116,7 @@ class AlyxConnectionWindow(BaseWidget):
     @property
     def status(self) -> str:
         """The status line as shown, e.g. ``Status: CONNECTED``."""
-        return self._status.form.label.text()
+        return internals.label_text(self._status)
 
     @property
     def busy(self) -> bool:
@@ -249,7 +249,7 @@ class AlyxConnectionWindow(BaseWidget):
         snapshot = ProjectSnapshot.of(self.project)
         self._report.value = ""
         self._progress.show()
-        _set_progress(self._progress, 0, None)
+        internals.set_progress(self._progress, 0, None)
         self._set_status(messages.downloading(0, None))
         self._start(
             lambda report: download_and_plan(client, selection, snapshot, report),
@@ -260,7 +260,7 @@ class AlyxConnectionWindow(BaseWidget):
 
     @guarded_slot
     def _downloading(self, done: int, total: int | None) -> None:
-        _set_progress(self._progress, done, total)
+        internals.set_progress(self._progress, done, total)
         self._set_status(messages.downloading(done, total))
 
     @guarded_slot
@@ -292,7 +292,7 @@ class AlyxConnectionWindow(BaseWidget):
         ).start()
 
     def _applying_progress(self, done: int, total: int) -> None:
-        _set_progress(self._progress, done, total)
+        internals.set_progress(self._progress, done, total)
         self._set_status(f"Status: Merging subjects {done}/{total}")
 
     def _apply_cancelled(self) -> None:
@@ -358,23 +358,3 @@ def _log_in(client: AlyxClient, with_password: bool) -> None:
 def _logged_in(project: Any) -> str:
     user = project.loggeduser
     return user.name if user is not None else ""
-
-
-def _set_progress(progress: ControlProgress, done: int, total: int | None) -> None:
-    # ControlProgress.value calls processEvents(); set the bar directly instead.
-    bar = progress.form.horizontalSlider
-    bar.setMaximum(total or 0)  # 0..0 shows a busy bar until the total is known
-    bar.setValue(done)
-
-
-def _wrap_full_width(label: ControlLabel) -> None:
-    """Let a status label wrap over the window's whole width.
-
-    pyforms puts the QLabel in the label column of a QFormLayout, which never
-    grows: wrapped text would be a narrow column. It is moved to the spanning role.
-    """
-    widget = label.form.label
-    layout = label.form.layout()
-    layout.removeWidget(widget)
-    layout.setWidget(0, QFormLayout.SpanningRole, widget)
-    widget.setWordWrap(True)

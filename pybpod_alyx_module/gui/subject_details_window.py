@@ -14,6 +14,7 @@ from AnyQt.QtCore import Qt
 from pyforms.basewidget import BaseWidget
 from pyforms.controls import ControlButton, ControlLabel, ControlList
 
+from pybpod_alyx_module import pybpod_internals as internals
 from pybpod_alyx_module.sync.fields import local_fields
 from pybpod_alyx_module.sync.subjects import alyx_id
 
@@ -53,9 +54,7 @@ class AlyxSubjectDetailsWindow(BaseWidget):
         """Rebuild the rows from the subject's current data."""
         self.title = f"{TITLE}: {self.subject.name}"
         self._list.value = [list(row) for row in detail_rows(self.subject.data)]
-        self._list.tableWidget.resizeColumnToContents(0)
-        self._list.tableWidget.horizontalHeader().setStretchLastSection(True)
-        self._list.tableWidget.scrollToTop()
+        internals.fit_two_columns(self._list)
         self.chart.show(self.subject.data)
         connected = project_state.client_for(self.subject.project) is not None
         self._refresh.enabled = connected and not self.busy
