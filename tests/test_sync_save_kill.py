@@ -209,13 +209,15 @@ def test_a_save_failing_between_its_moves_is_completed_by_the_recovery(
             done.append(target)
         real_replace(source, target)
 
+    read_before = open_project(project)
     monkeypatch.setattr(os, "replace", replace)
     with pytest.raises(SaveFailed, match="the next sync, or opening the project in PyBpod"):
         in_process_sync(project, alice_records, "yes")
     monkeypatch.undo()
     assert (project / ".alyx-journal.json").exists()
-    with pytest.raises(InterruptedSync):
-        in_process_sync(project, alice_records, "yes")  # a project read before the recovery
+    plan = plan_subjects(read_before, alice_records, "alice")
+    with pytest.raises(InterruptedSync):  # saving a project read before the journal
+        save_sync(read_before, apply_plan(read_before, plan, OverridePolicy("yes")))
 
     assert "Completed an interrupted sync" in recover_interrupted_sync(project)
     loaded = check_loadable(project)
