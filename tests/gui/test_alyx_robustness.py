@@ -189,3 +189,22 @@ def test_a_subject_made_in_the_gui_has_a_text_uuid_and_tojson_changes_nothing(al
 
     assert isinstance(uuid4, str) and subject.uuid4 is uuid4
     assert document["uuid4"] == uuid4
+
+
+def test_an_error_opening_the_details_window_is_shown_not_raised(
+    alyx_gui, window, monkeypatch, pybpod_dialogs
+):
+    from pybpod_alyx_module.gui import subject_details_window
+
+    alyx_gui.get_subjects(window)
+    subject = window.project.find_subject("SW_001")
+
+    def broken(subject):
+        raise RuntimeError("details window broke")
+
+    monkeypatch.setattr(subject_details_window, "AlyxSubjectDetailsWindow", broken)
+    alyx_gui.trigger(subject.node, "Alyx details")
+
+    assert [(k, t) for k, t, m in pybpod_dialogs.calls if "details window broke" in m] == [
+        ("error", "Alyx plugin")
+    ]

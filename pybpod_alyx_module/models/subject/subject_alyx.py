@@ -95,13 +95,23 @@ class Subject:
             self._alyx_details_window.refresh_rows()
 
     def open_alyx_details(self, checked: bool = False) -> Any:
-        """Show the "Alyx subject details" window, rebuilt from the subject's current data."""
-        if self._alyx_details_window is None:
-            from pybpod_alyx_module.gui.subject_details_window import AlyxSubjectDetailsWindow
+        """Show the "Alyx subject details" window, rebuilt from the subject's current data.
 
-            self._alyx_details_window = AlyxSubjectDetailsWindow(self)
-        self._alyx_details_window.show()
-        self._alyx_details_window.raise_()
+        A menu callback: an error is logged and shown, never let into Qt (it would abort PyBpod).
+        """
+        try:
+            if self._alyx_details_window is None:
+                from pybpod_alyx_module.gui.subject_details_window import (
+                    AlyxSubjectDetailsWindow,
+                )
+
+                self._alyx_details_window = AlyxSubjectDetailsWindow(self)
+            self._alyx_details_window.show()
+            self._alyx_details_window.raise_()
+        except Exception as exc:
+            logger.exception("Could not open the Alyx details of %s", self.name)
+            self.critical(f"The Alyx plugin failed: {exc}", "Alyx plugin")
+            return None
         return self._alyx_details_window
 
     def close_alyx_details(self) -> None:
