@@ -29,8 +29,9 @@ GUI:
 - :func:`tree_updates_paused` — ``tree.setUpdatesEnabled`` around a step.
 - :func:`drop_subject_node` — the GUI half of PyBpod's ``subject.remove``.
 - :func:`text_changed`, :func:`label_text`, :func:`set_progress`,
-  :func:`wrap_label_full_width`, :func:`fit_two_columns` — the Qt widgets behind pyforms
-  controls (``control.form…``, ``ControlList.tableWidget``).
+  :func:`wrap_label_full_width`, :func:`fit_two_columns`, :func:`set_label_style`,
+  :func:`fit_columns`, :func:`select_row` — the Qt widgets behind pyforms controls
+  (``control.form…``, ``ControlList.tableWidget``).
 - :func:`running_session` — the session a board's run just ended (``board._running_session``).
 
 Hooks the mixins in :mod:`pybpod_alyx_module.models` rely on, beyond the documented ones
@@ -327,3 +328,28 @@ def fit_two_columns(table: Any) -> None:
     widget.resizeColumnToContents(0)
     widget.horizontalHeader().setStretchLastSection(True)
     widget.scrollToTop()
+
+
+def set_label_style(label: Any, style: str) -> None:
+    """Style a pyforms ``ControlLabel`` (e.g. a welfare warning in bold red; ``""``: plain).
+
+    Why: pyforms 4.901/5 has no style property for a label. Internal: ``form.label``.
+    """
+    label.form.label.setStyleSheet(style)
+
+
+def fit_columns(table: Any) -> None:
+    """Size every column of a pyforms ``ControlList`` to its text.
+
+    Internal: ``ControlList.tableWidget`` (the QTableWidget).
+    """
+    table.tableWidget.resizeColumnsToContents()
+
+
+def select_row(table: Any, row: int) -> None:
+    """Select a whole row of a pyforms ``ControlList``, as a click on it does.
+
+    Why: pyforms' ``selected_row_index`` setter selects the first cell only, not the row.
+    Internal: ``ControlList.tableWidget``.
+    """
+    table.tableWidget.selectRow(row)

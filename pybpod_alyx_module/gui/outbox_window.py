@@ -16,6 +16,7 @@ from AnyQt.QtCore import Qt
 from pyforms.basewidget import BaseWidget
 from pyforms.controls import ControlButton, ControlLabel, ControlList
 
+from pybpod_alyx_module.pybpod_internals import fit_columns, select_row, wrap_label_full_width
 from pybpod_alyx_module.register import ATTENTION, PENDING, Item
 
 from .registration import OutboxView, registrar_of
@@ -26,6 +27,9 @@ COLUMNS = ["Id", "State", "Item", "Tries", "Why", "What to do"]
 #: How the states read in the list.
 STATE_WORDS = {PENDING: "pending", "sent": "sent", ATTENTION: "needs attention",
                "discarded": "discarded"}  # fmt: skip
+
+#: How many sent or discarded items the list shows (the latest).
+SHOWN_DONE_ITEMS = 200
 
 _windows: weakref.WeakKeyDictionary[Any, OutboxWindow] = weakref.WeakKeyDictionary()
 
@@ -46,6 +50,17 @@ def close_outbox_window(project: Any) -> None:
     window = _windows.pop(project, None)
     if window is not None:
         window.close()
+
+
+def shown_items(items: list[Item]) -> list[Item]:
+    """Every pending and needs-attention item, and the latest sent or discarded ones.
+
+    An outbox used for months holds thousands of sent items; listing them all would
+    only bury the few that need someone.
+    """
+    waiting = [item for item in items if item.state in (PENDING, ATTENTION)]
+    done = [item for item in items if item.state not in (PENDING, ATTENTION)]
+    return sorted(waiting + done[-SHOWN_DONE_ITEMS:], key=lambda item: item.id)
 
 
 def item_row(item: Item) -> list[str]:
@@ -69,6 +84,7 @@ class OutboxWindow(BaseWidget):
         self._list.select_entire_row = True
         self._status = ControlLabel("")
         self._status.selectable = True
+        wrap_label_full_width(self._status)  # reasons can be long
         self._retry = ControlButton("Retry", default=self._retry_clicked)
         self._discard = ControlButton("Discard", default=self._discard_clicked)
         self._send = ControlButton("Send pending now", default=self._send_clicked)
@@ -83,9 +99,9 @@ class OutboxWindow(BaseWidget):
     @guarded_slot
     def show_view(self, view: OutboxView) -> None:
         """Redraw the list from the registrar's latest reading."""
-        self._items = list(view.items)
+        self._items = shown_items(view.items)
         self._list.value = [item_row(item) for item in self._items]
-        self._list.tableWidget.resizeColumnsToContents()
+        fit_columns(self._list)
         counts = view.counts()
         lines = [
             f"{counts[PENDING]} pending, {counts[ATTENTION]} need attention, "
@@ -109,7 +125,7 @@ class OutboxWindow(BaseWidget):
         """Select the row of an item (as a click does)."""
         for row, item in enumerate(self._items):
             if item.id == item_id:
-                self._list.tableWidget.selectRow(row)
+                select_row(self._list, row)
                 return
         raise LookupError(f"no item {item_id} in the Alyx outbox window")
 

@@ -15,6 +15,7 @@ queueing, Retry and Discard never wait for a flush: the outbox is safe for concu
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import weakref
@@ -70,6 +71,8 @@ class OutboxView:
     problems: list[str] = field(default_factory=list)
     #: What this work queued (a run's registrations, one per Alyx subject).
     queued: list[Registration] = field(default_factory=list)
+    #: Session file -> its state (:func:`session_states`).
+    sessions: dict[str, str] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         found = {state: 0 for state in (PENDING, SENT, ATTENTION, DISCARDED)}
@@ -77,18 +80,27 @@ class OutboxView:
             found[item.state] = found.get(item.state, 0) + 1
         return found
 
-    def session_states(self) -> dict[str, str]:
-        """Session file (resolved path) -> its state: ``attention``, ``pending`` or ``sent``."""
-        states: dict[str, str] = {}
-        for item in self.items:
-            source = item.payload.get("source")
-            if not source or item.state == DISCARDED:
-                continue
-            key = str(Path(source).resolve())
-            known = states.get(key)
-            if known is None or SESSION_STATES.index(item.state) < SESSION_STATES.index(known):
-                states[key] = item.state
-        return states
+
+def session_states(items: list[Item]) -> dict[str, str]:
+    """Session file (:func:`session_key`) -> its state: ``attention``, ``pending`` or ``sent``.
+
+    Computed on the worker thread: an outbox used for months holds thousands of items.
+    """
+    states: dict[str, str] = {}
+    for item in items:
+        source = item.payload.get("source")
+        if not source or item.state == DISCARDED:
+            continue
+        key = session_key(source)
+        known = states.get(key)
+        if known is None or SESSION_STATES.index(item.state) < SESSION_STATES.index(known):
+            states[key] = item.state
+    return states
+
+
+def session_key(path: str | Path) -> str:
+    """How a session file is compared: an absolute, case-normalised path (no disk access)."""
+    return os.path.normcase(os.path.abspath(path))
 
 
 def register_sessions_enabled(project: Any) -> bool:
@@ -266,8 +278,9 @@ class ProjectRegistrar:
                 if send:
                     stopped, notices = self._send(outbox, client, settings, user, due_only)
                 problems = [f"{p.session}: {p.reason}" for p in prepared.problems]
+                items = outbox.items()
                 return OutboxView(
-                    outbox.items(), stopped, notices, problems, prepared.registrations
+                    items, stopped, notices, problems, prepared.registrations, session_states(items)
                 )
 
         def done(view: OutboxView | None) -> None:
@@ -337,7 +350,9 @@ class ProjectRegistrar:
 
     def _failed(self, error: BaseException) -> None:
         logger.error("The Alyx outbox work failed", exc_info=error)
-        self.view = OutboxView(self.view.items, f"The outbox could not be used: {error}")
+        self.view = OutboxView(
+            self.view.items, f"The outbox could not be used: {error}", sessions=self.view.sessions
+        )
         for listener in list(self._listeners):
             try:
                 listener(self.view)
@@ -349,7 +364,7 @@ class ProjectRegistrar:
         project = self._project()
         if project is None:
             return
-        states = view.session_states()
+        states = view.sessions
         changed = {path for path in states.keys() | self._shown.keys()
                    if states.get(path) != self._shown.get(path)}  # fmt: skip
         if not changed:
@@ -368,8 +383,8 @@ class ProjectRegistrar:
 
 
 def session_file_of(session: Any) -> str:
-    """The resolved path of a PyBpod session's file (``<session>/<session>.csv``)."""
-    return str((Path(session.path) / f"{session.name}.csv").resolve())
+    """A PyBpod session's file (``<session>/<session>.csv``), as :func:`session_key` compares it."""
+    return session_key(os.path.join(session.path, f"{session.name}.csv"))
 
 
 def _sessions(project: Any) -> list[Any]:

@@ -18,6 +18,7 @@ from AnyQt.QtCore import Qt
 from pyforms.basewidget import BaseWidget
 from pyforms.controls import ControlButton, ControlLabel, ControlText
 
+from pybpod_alyx_module.pybpod_internals import text_changed
 from pybpod_alyx_module.register import Registration
 from pybpod_alyx_module.sync.subjects import alyx_id
 
@@ -104,7 +105,7 @@ class WaterDialog(BaseWidget):
             setattr(self, f"_{shown}_{n}", getattr(row, shown))
             setattr(self, f"_left_{n}", row.left)
             formset += [f"_{shown}_{n}", f"_left_{n}", " "]
-            row.typed.form.lineEdit.textChanged.connect(self._water_changed)
+            text_changed(row.typed).connect(self._water_changed)
         self._status = ControlLabel("")
         self._record = ControlButton("Record water", default=self._record_clicked)
         self._close = ControlButton("Close", default=self.close)

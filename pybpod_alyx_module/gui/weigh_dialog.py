@@ -21,6 +21,7 @@ from pyforms.basewidget import BaseWidget
 from pyforms.controls import ControlButton, ControlLabel, ControlText
 
 from pybpod_alyx_module.client_settings import setting
+from pybpod_alyx_module.pybpod_internals import set_label_style, text_changed
 from pybpod_alyx_module.sync.fields import local_fields
 from pybpod_alyx_module.sync.subjects import alyx_id
 
@@ -31,6 +32,8 @@ from .slots import guarded_slot
 logger = logging.getLogger(__name__)
 
 TITLE = "Weigh before the run"
+#: How a verdict below the threshold is drawn.
+WARNING_STYLE = "color: #b00020; font-weight: bold;"
 #: Weights outside this range (grams) are typing mistakes, refused.
 PLAUSIBLE_GRAMS = (0.5, 10_000.0)
 
@@ -102,6 +105,8 @@ class _SubjectRow:
         self.about = ControlLabel("")
         self.weight = ControlText(f"{subject.name} (g)")
         self.verdict = ControlLabel("")
+        #: True while the verdict warns (below the threshold), drawn in bold red.
+        self.warned = False
 
 
 class WeighDialog(BaseWidget):
@@ -118,7 +123,7 @@ class WeighDialog(BaseWidget):
             for part in ("about", "weight", "verdict"):
                 setattr(self, f"_{part}_{n}", getattr(row, part))
             formset += [f"_about_{n}", f"_weight_{n}", f"_verdict_{n}", " "]
-            row.weight.form.lineEdit.textChanged.connect(self._weights_changed)
+            text_changed(row.weight).connect(self._weights_changed)
         self._status = ControlLabel("")
         self._start = ControlButton("Start", default=self._start_clicked)
         self._skip = ControlButton("Skip", default=self._skip_clicked)
@@ -148,14 +153,15 @@ class WeighDialog(BaseWidget):
             except ValueError as exc:
                 problems.append(f"{row.subject.name}: {exc}")
                 row.verdict.value = str(exc)
+                _warn(row, False)
                 continue
             if grams is None:
                 row.verdict.value = ""
-                _warn(row.verdict, False)
+                _warn(row, False)
                 continue
             verdict = check_weight(grams, row.data.get("reference_weight"), self.threshold)
             row.verdict.value = verdict.text(self.threshold)
-            _warn(row.verdict, verdict.below_threshold)
+            _warn(row, verdict.below_threshold)
         self._status.value = "; ".join(problems)
         self._start.enabled = not problems
 
@@ -254,5 +260,6 @@ def _amount(value: Any, unit: str) -> str:
     return f"{value:g} {unit}" if isinstance(value, (int, float)) else "unknown"
 
 
-def _warn(label: ControlLabel, warning: bool) -> None:
-    label.form.label.setStyleSheet("color: #b00020; font-weight: bold;" if warning else "")
+def _warn(row: _SubjectRow, warning: bool) -> None:
+    row.warned = warning
+    set_label_style(row.verdict, WARNING_STYLE if warning else "")

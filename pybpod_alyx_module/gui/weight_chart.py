@@ -111,11 +111,17 @@ class WeightChart:
         self.control = ControlMatplotlib("")
         self.threshold = float(setting(conf, "ALYX_PLUGIN_WEIGHT_THRESHOLD"))
         self.shown = ChartData()
+        #: The matplotlib figure drawn on (known after the first draw).
+        self.figure: Any = None
 
     def show(self, data: Mapping[str, Any] | None) -> None:
         """Draw the subject's saved fields."""
         self.shown = chart_data(data, self.threshold)
-        self.control.value = lambda figure: draw(figure, self.shown, self.threshold)
+        self.control.value = self._draw
+
+    def _draw(self, figure: Any) -> None:
+        self.figure = figure
+        draw(figure, self.shown, self.threshold)
 
 
 def _records(value: Any) -> list[Mapping[str, Any]]:

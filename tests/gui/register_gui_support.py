@@ -1,10 +1,10 @@
 """What the GUI registration tests share: a stoppable proxy, a fresh Alyx subject, a project, a task.
 
-Every test works on an Alyx subject of its own, created for it (``gui_reg_<random>``, of
-the ``admin`` user, whose subjects no other test counts, in cortexlab) and deleted with its
-sessions, weighings and water at the end (:func:`delete_subject`): a real run is dated
-today, so a subject nobody else counts is what keeps the shared server's other tests
-undisturbed.
+The tests register on ``carol_mouse_3`` (carol's, hoferlab), whose sessions, weighings and
+water no other test counts; a real run is dated today, so a subject nobody else looks at is
+what keeps the shared server's other tests undisturbed. Its records from 2026-01-01 to
+tomorrow are deleted before and after each test (:func:`clear_records`); the subject itself,
+and the server's subject counts, never change.
 
 "Alyx away" is the :class:`StoppableProxy` in front of the real server stopped: the
 project is synced through it, so its subjects' links name it, as they would name any
@@ -13,24 +13,27 @@ proxy in front of a lab's Alyx; started again on the same port, Alyx is "back".
 
 from __future__ import annotations
 
+import datetime
 import http.client
 import socket
 import sys
 import textwrap
 import threading
-import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from alyxserver import seed_data
 from pybpod_projects import add_setup
 
 from pybpod_alyx_module.alyx import AlyxClient
 from pybpod_alyx_module.cli.main import main
 from pybpod_alyx_module.sync.project_files import open_project
 
-LAB = "cortexlab"
-OWNER, OWNER_PASSWORD = "admin", "admin"  # alyxserver.seed_data.ADMIN_USER
+OWNER, SUBJECT = "carol", "carol_mouse_3"
+OWNER_PASSWORD = seed_data.USERS[OWNER]
+#: The first day the tests register on (sessions written by hand); runs are dated today.
+FIRST_DAY = "2026-01-01"
 TASK = "reg_task"
 SETUP = "reg_rig"
 
@@ -92,34 +95,13 @@ def _handler(target):
     return Handler
 
 
-DELETE_SUBJECT = """
-import os
-from django.apps import apps
-apps.get_model("subjects", "Subject").objects.filter(nickname=os.environ["GUI_REG_SUBJECT"]).delete()
-"""
-
-
-def create_subject(address: str) -> str:
-    """A new Alyx subject of admin's (nickname returned); only the test that made it uses it."""
-    nickname = f"gui_reg_{uuid.uuid4().hex[:8]}"
-    with AlyxClient(address, username=OWNER, password=OWNER_PASSWORD, retries=0) as alyx:
-        alyx.post(
-            "subjects",
-            {"nickname": nickname, "lab": LAB, "responsible_user": OWNER,
-             "sex": "F", "birth_date": "2026-01-01"},
-        )  # fmt: skip
-    return nickname
-
-
-def delete_subject(nickname: str) -> None:
-    """Delete the subject and, with it, its sessions, weighings and water (Django's cascade)."""
-    from alyxserver import server
-    from alyxserver.alyxmanage import manage
+def clear_records() -> None:
+    """Delete the test subject's sessions, weighings and water from 2026-01-01 to tomorrow."""
+    from alyxserver import registering
     from alyxserver.layout import Layout
 
-    layout = Layout()
-    pg_port = server.read_state(layout)["pg_port"]
-    manage(layout, pg_port, "shell", "-c", DELETE_SUBJECT, env_extra={"GUI_REG_SUBJECT": nickname})
+    tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
+    registering.delete_registered(Layout(), [SUBJECT], FIRST_DAY, tomorrow, [])
 
 
 def task_code(water_ml: float | None) -> str:
@@ -165,14 +147,14 @@ def task_code(water_ml: float | None) -> str:
     ).replace("WATER", water)
 
 
-def build_project(folder: Path, address: str, nickname: str, water_ml: float | None) -> Path:
-    """admin's project synced from ``address`` by the command line, with a setup, board and task."""
+def build_project(folder: Path, address: str, water_ml: float | None) -> Path:
+    """carol's project synced from ``address`` by the command line, with a setup, board and task."""
     code = main(["sync", str(folder), "--address", address, "--username", OWNER, "--create"])
     assert code == 0, code
     project = open_project(folder)
     task = project.create_task()
     task.name = TASK
-    setup = add_setup(project, "exp", SETUP, [nickname])
+    setup = add_setup(project, "exp", SETUP, [SUBJECT])
     setup.task = task
     project.save(str(folder))
     (folder / "tasks" / TASK / f"{TASK}.py").write_text(task_code(water_ml))
@@ -196,15 +178,15 @@ def open_rig(
     gui, user_settings, proxy, tmp_path, monkeypatch, request, water_ml=0.8, before_open=None
 ):
     """Build the project (synced through ``proxy``), let ``before_open(folder, project)`` add
-    to it, and open it in the GUI; the subject is deleted from Alyx when the test ends."""
+    to it, and open it in the GUI; the subject's records are cleared before and after."""
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("ALYX_PASSWORD", OWNER_PASSWORD)
     python_first_on_path(monkeypatch)
-    nickname = create_subject(proxy.base_url)
-    request.addfinalizer(lambda: delete_subject(nickname))
-    folder = build_project(tmp_path / "proj", proxy.base_url, nickname, water_ml)
+    clear_records()
+    request.addfinalizer(clear_records)
+    folder = build_project(tmp_path / "proj", proxy.base_url, water_ml)
     if before_open is not None:
         before_open(folder, open_project(folder))
     for name, value in {
@@ -214,7 +196,7 @@ def open_rig(
         monkeypatch.setattr(user_settings, name, value, raising=False)
     project = gui.editor.model.open_project(str(folder))
     setup = next(s for e in project.experiments for s in e.setups if s.name == SETUP)
-    return Rig(gui, project, setup, project.find_subject(nickname), nickname, proxy)
+    return Rig(gui, project, setup, project.find_subject(SUBJECT), SUBJECT, proxy)
 
 
 class Rig:

@@ -40,7 +40,7 @@ def test_alyx_details_draws_weight_threshold_and_water_per_day(
     window = rig.subject.open_alyx_details()
     alyx_gui.qtbot.waitUntil(window.isVisible)
 
-    weight_axes, water_axes = window.chart.control._fig.axes
+    weight_axes, water_axes = window.chart.figure.axes
     weight_line, reference, threshold = weight_axes.get_lines()
     assert list(weight_line.get_ydata()) == [24.0, 22.0, 19.5]  # in time order
     assert list(reference.get_ydata()) == [25.0, 25.0]
@@ -60,6 +60,6 @@ def test_a_subject_never_weighed_says_so_instead_of_an_empty_chart(
 
     window = rig.subject.open_alyx_details()
 
-    weight_axes, water_axes = window.chart.control._fig.axes
+    weight_axes, water_axes = window.chart.figure.axes
     assert weight_axes.get_title() == "Weight: no weighing on Alyx yet"
     assert water_axes.get_title() == "Water per day: none given on Alyx yet"

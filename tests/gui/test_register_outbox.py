@@ -1,7 +1,7 @@
 """Sessions run earlier, registered from their node; the "Alyx outbox" window's Retry and Discard.
 
-The sessions are written before the project opens, by pybpodapi's own session writer, on
-days of the test's own subject (no other test counts it).
+The sessions are written before the project opens, by pybpodapi's own session writer, for
+the one subject no other test counts (``register_gui_support.SUBJECT``).
 """
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from register_gui_support import SETUP, StoppableProxy, on_alyx, open_rig
+from register_gui_support import SETUP, SUBJECT, StoppableProxy, on_alyx, open_rig
 from register_sessions import write_session
 
 pytestmark = pytest.mark.gui
 
-ADMIN = ("admin", "00000000-0000-4000-8000-0000000000ad", "ALYX")
+CAROL = ("carol", "00000000-0000-4000-8000-00000000ca01", "ALYX")
 STRANGER = ("nobody_on_alyx", "00000000-0000-4000-8000-0000000000ff", "ALYX")
 VALUES = {"alyx_weight_g": 22.5, "alyx_water_ml": 0.6}
 DAY_1 = datetime.datetime(2026, 1, 5, 9, 0)
@@ -33,7 +33,7 @@ def sessions_written(*specs):
     """``before_open`` writing one session per ``(started, creator, ended)``."""
 
     def write(folder, project):
-        subject = next(s for s in project.subjects if s.name.startswith("gui_reg_"))
+        subject = project.find_subject(SUBJECT)
         setup_folder = folder / "experiments" / "exp" / "setups" / SETUP
         for started, creator, ended in specs:
             write_session(
@@ -70,7 +70,7 @@ def test_register_in_alyx_sends_a_session_run_earlier(
     request, alyx_gui, pybpod_user_settings, proxy, tmp_path, monkeypatch
 ):
     rig = rig_with(request, alyx_gui, pybpod_user_settings, proxy, tmp_path, monkeypatch,
-                   (DAY_1, ADMIN, DAY_1 + datetime.timedelta(minutes=40)))  # fmt: skip
+                   (DAY_1, CAROL, DAY_1 + datetime.timedelta(minutes=40)))  # fmt: skip
     session = session_node(rig, DAY_1)
     assert "Register in Alyx" in alyx_gui.menu_labels(session.node)
     assert session.alyx_state is None
@@ -94,7 +94,7 @@ def test_a_session_that_never_ended_is_not_registered_and_says_why(
     request, alyx_gui, pybpod_user_settings, proxy, tmp_path, monkeypatch, pybpod_dialogs
 ):
     rig = rig_with(request, alyx_gui, pybpod_user_settings, proxy, tmp_path, monkeypatch,
-                   (DAY_1, ADMIN, None))  # fmt: skip
+                   (DAY_1, CAROL, None))  # fmt: skip
     session = session_node(rig, DAY_1)
 
     alyx_gui.trigger(session.node, "Register in Alyx")
@@ -113,7 +113,7 @@ def test_outbox_window_retry_sends_what_waited_and_discard_gives_up_a_refused_it
 ):
     rig = rig_with(request, alyx_gui, pybpod_user_settings, proxy, tmp_path, monkeypatch,
                    (DAY_1, STRANGER, DAY_1 + datetime.timedelta(minutes=30)),
-                   (DAY_2, ADMIN, DAY_2 + datetime.timedelta(minutes=30)))  # fmt: skip
+                   (DAY_2, CAROL, DAY_2 + datetime.timedelta(minutes=30)))  # fmt: skip
     refused, waiting = session_node(rig, DAY_1), session_node(rig, DAY_2)
     pybpod_dialogs.answers.append("yes")  # "Discard …?"
 

@@ -22,7 +22,9 @@ class Board:
     def end_run_task_handler(self) -> None:
         super().end_run_task_handler()
         try:
-            _register_run(self._running_session)
+            from pybpod_alyx_module.pybpod_internals import running_session
+
+            _register_run(running_session(self))
         except Exception:  # never fail a run because of Alyx
             logger.exception("Could not queue the run for Alyx")
 
