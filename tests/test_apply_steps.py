@@ -199,3 +199,14 @@ def test_full_collections_come_back_however_the_hold_ends():
     assert gc.get_threshold()[2] > thresholds[2]
     walk.close()  # the GUI stops a sync between two steps
     assert gc.get_threshold() == thresholds
+    pybpod_internals.release_frozen()
+
+
+def test_what_a_hold_leaves_alive_is_frozen_until_released():
+    with pybpod_internals.full_collections_held():
+        built = [[i] for i in range(1000)]
+    assert gc.get_freeze_count() >= len(built)
+
+    pybpod_internals.release_frozen()  # a project closed
+
+    assert gc.get_freeze_count() == 0

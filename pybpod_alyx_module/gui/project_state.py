@@ -70,3 +70,6 @@ def forget_project(project: Any) -> None:
         state.window.shut_down()  # stops its work and drops the connection
     disconnect(project)
     _states.pop(project, None)
+    from pybpod_alyx_module.pybpod_internals import release_frozen
+
+    release_frozen()  # what the closed project leaves in cycles can be collected again

@@ -84,12 +84,14 @@ def test_progress_is_shown_while_downloading(alyx_gui, window, seed):
     assert seen and seen[-1] == (listed, listed)
 
 
-def test_cancel_during_the_download_leaves_the_project_untouched(alyx_gui, window, qtbot):
+def test_cancel_during_the_download_leaves_the_project_untouched(alyx_gui, window):
     window._get_subjects.click()
     task = window._task
     assert window.busy and window._cancel.enabled
-    qtbot.waitUntil(lambda: task._finished.is_set(), timeout=60_000)  # the result exists
-    assert task._error is None and task._result.plan.to_add  # not yet handed to the window
+    # Wait for the worker without running the event loop: its result exists, and the poll
+    # that would hand it to the window has not run yet.
+    assert task._finished.wait(60)
+    assert task._error is None and task._result.plan.to_add
 
     window._cancel.click()
 
