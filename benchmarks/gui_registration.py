@@ -65,6 +65,7 @@ def main() -> None:
         StoppableProxy,
         build_project,
         clear_records,
+        subject_taken,
     )
 
     server = start_alyx()
@@ -74,6 +75,7 @@ def main() -> None:
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]
     proxy = StoppableProxy(server["base_url"])
     proxy.start()
+    lock = subject_taken()
     clear_records()
     try:
         folder = build_project(home / "proj", proxy.base_url, water_ml=0.5)
@@ -111,6 +113,7 @@ def main() -> None:
     finally:
         proxy.stop()
         clear_records()
+        lock.release()
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ queueing, Retry and Discard never wait for a flush: the outbox is safe for concu
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -286,6 +287,8 @@ class ProjectRegistrar:
         def done(view: OutboxView | None) -> None:
             if view is None:
                 return
+            if not send:  # nothing was tried: why the last send stopped still holds
+                view = dataclasses.replace(view, stopped=self.view.stopped)
             self._done(view)
             if then is not None:
                 then(view)
@@ -334,12 +337,12 @@ class ProjectRegistrar:
             return report.stopped, report.notices
 
     def _done(self, view: OutboxView) -> None:
-        self.view = view
+        said_before, self.view = self.view.stopped, view
         for notice in view.notices:
             logger.warning("Alyx: %s", notice)
         for problem in view.problems:
             logger.warning("Not registered in Alyx: %s", problem)
-        if view.stopped:
+        if view.stopped and view.stopped != said_before:  # once, not at every retry
             logger.warning("Alyx outbox: %s", view.stopped)
         self._show_session_states(view)
         for listener in list(self._listeners):

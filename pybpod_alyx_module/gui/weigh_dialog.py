@@ -21,7 +21,11 @@ from pyforms.basewidget import BaseWidget
 from pyforms.controls import ControlButton, ControlLabel, ControlText
 
 from pybpod_alyx_module.client_settings import setting
-from pybpod_alyx_module.pybpod_internals import set_label_style, text_changed
+from pybpod_alyx_module.pybpod_internals import (
+    set_label_style,
+    text_changed,
+    wrap_label_full_width,
+)
 from pybpod_alyx_module.sync.fields import local_fields
 from pybpod_alyx_module.sync.subjects import alyx_id
 
@@ -123,12 +127,14 @@ class WeighDialog(BaseWidget):
             for part in ("about", "weight", "verdict"):
                 setattr(self, f"_{part}_{n}", getattr(row, part))
             formset += [f"_about_{n}", f"_weight_{n}", f"_verdict_{n}", " "]
+            wrap_label_full_width(row.about)
+            wrap_label_full_width(row.verdict)
             text_changed(row.weight).connect(self._weights_changed)
         self._status = ControlLabel("")
         self._start = ControlButton("Start", default=self._start_clicked)
         self._skip = ControlButton("Skip", default=self._skip_clicked)
         self._formset = [*formset, "_status", ("_start", "_skip")]
-        self.setMinimumWidth(460)
+        self.setMinimumWidth(560)
         self._show_rows()
         self._fetch_from_alyx()
 

@@ -4,7 +4,8 @@ The tests register on ``carol_mouse_3`` (carol's, hoferlab), whose sessions, wei
 water no other test counts; a real run is dated today, so a subject nobody else looks at is
 what keeps the shared server's other tests undisturbed. Its records from 2026-01-01 to
 tomorrow are deleted before and after each test (:func:`clear_records`); the subject itself,
-and the server's subject counts, never change.
+and the server's subject counts, never change. Two test processes (two people, or a full
+run beside a single file) take turns on it: each test holds :func:`subject_taken` meanwhile.
 
 "Alyx away" is the :class:`StoppableProxy` in front of the real server stopped: the
 project is synced through it, so its subjects' links name it, as they would name any
@@ -24,6 +25,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from alyxserver import seed_data
+from filelock import FileLock
 from pybpod_projects import add_setup
 
 from pybpod_alyx_module.alyx import AlyxClient
@@ -93,6 +95,15 @@ def _handler(target):
             pass
 
     return Handler
+
+
+def subject_taken(timeout: float = 900) -> FileLock:
+    """The lock on the test subject, beside the running server's state (shared by processes)."""
+    from alyxserver.layout import Layout
+
+    lock = FileLock(str(Layout().home / "gui-register-subject.lock"), timeout=timeout)
+    lock.acquire()
+    return lock
 
 
 def clear_records() -> None:
@@ -184,6 +195,8 @@ def open_rig(
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("ALYX_PASSWORD", OWNER_PASSWORD)
     python_first_on_path(monkeypatch)
+    lock = subject_taken()
+    request.addfinalizer(lock.release)  # finalizers run last-added first: cleared, then free
     clear_records()
     request.addfinalizer(clear_records)
     folder = build_project(tmp_path / "proj", proxy.base_url, water_ml)
