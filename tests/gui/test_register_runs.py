@@ -168,3 +168,21 @@ def test_water_typed_after_the_run_reaches_alyx_with_the_session(rig):
     assert len(sessions) == 1
     assert [w["weight"] for w in weighings] == [24.0]
     assert [(w["water_administered"], w["session"]) for w in water] == [(0.3, sessions[0]["id"])]
+
+
+def test_with_registering_off_a_run_is_not_sent_until_registered_by_hand(
+    rig, pybpod_user_settings, monkeypatch
+):
+    for name in ("ALYX_PLUGIN_REGISTER_SESSIONS", "ALYX_PLUGIN_WEIGH_BEFORE_RUN"):
+        monkeypatch.setattr(pybpod_user_settings, name, False, raising=False)
+    rig.project.save(rig.project.path)
+    rig.press_run()  # no dialog: weighing is off too
+    rig.wait_run_end()
+    rig.gui.qtbot.wait(1000)
+    assert not rig.registrar.busy and rig.registrar.view.items == []
+    assert on_alyx(rig)[0] == []
+
+    rig.gui.trigger(rig.setup.sessions[0].node, "Register in Alyx")
+    rig.wait_outbox("sent")
+    sessions, _, water = on_alyx(rig)
+    assert len(sessions) == 1 and [w["water_administered"] for w in water] == [0.8]
