@@ -370,13 +370,14 @@ def test_a_full_disk_while_staging_removes_what_was_staged_and_says_so(small_dis
         _fill(mount)
         os.truncate(mount / "filler", (mount / "filler").stat().st_size - 40_000)
     else:
-        written, real_write = [], save_module._write
+        written, real_write, one_at_a_time = [], save_module._write, threading.Lock()
 
-        def write(path, text, mode_of=None):
-            if len(written) == 3:
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-            written.append(path)
-            real_write(path, text, mode_of)
+        def write(file):
+            with one_at_a_time:  # the staging threads: the 4th write fails, whichever it is
+                if len(written) == 3:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), file[0])
+                written.append(file[0])
+            real_write(file)
 
         monkeypatch.setattr(save_module, "_write", write)
     before = tree(project)
@@ -423,15 +424,17 @@ def test_a_setup_listing_several_removed_subjects_is_staged_once(project, monkey
     staged = []
     real_write = save_module._write
 
-    def write(path, text, mode_of=None):
-        staged.append(mode_of or path)
-        real_write(path, text, mode_of)
+    def write(file):
+        staged.append(Path(file[0]))
+        real_write(file)
 
     monkeypatch.setattr(save_module, "_write", write)
     result, written = sync(project, SECOND)
     setup_file = project.resolve() / "experiments" / "exp" / "setups" / "rig1" / "rig1.json"
     assert sorted(s.name for s in result.removed) == ["dying_1", "dying_2"]
-    assert staged.count(setup_file) == 1 and written.count(setup_file) == 1
+    beside_setup = [p for p in staged if p.parent == setup_file.parent]
+    assert len(beside_setup) == 1 and beside_setup[0].name.startswith(".rig1.json.")
+    assert written.count(setup_file) == 1
     assert json.loads(setup_file.read_text(encoding="utf-8"))["subjects"] == ["kept"]
 
 

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -436,13 +437,14 @@ def test_a_full_disk_while_saving_leaves_the_project_byte_identical(
     path = tmp_path / "proj"
     sync(path, alice_records[:20], create=True)
     before = files_and_times(path)
-    staged, real_write = [], save_module._write
+    staged, real_write, one_at_a_time = [], save_module._write, threading.Lock()
 
-    def write(target, text, mode_of=None):
-        if len(staged) == 100:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
-        staged.append(target)
-        real_write(target, text, mode_of)
+    def write(file):
+        with one_at_a_time:  # the staging threads: every write after the 100th fails
+            if len(staged) >= 100:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), file[0])
+            staged.append(file[0])
+        real_write(file)
 
     monkeypatch.setattr(save_module, "_write", write)
     with pytest.raises(SaveFailed, match="No space left on device"):

@@ -20,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -200,13 +201,14 @@ def test_a_save_failing_between_its_moves_is_completed_by_the_recovery(
 ):
     project = tmp_path / "proj"
     shutil.copytree(templates[start], project)
-    real_replace, done = os.replace, []
+    real_replace, done, one_at_a_time = os.replace, [], threading.Lock()
 
     def replace(source, target):
         if ".alyx-journal" not in str(target):
-            if len(done) == moves:
-                raise OSError(errno.EIO, os.strerror(errno.EIO), str(target))
-            done.append(target)
+            with one_at_a_time:  # the commit's threads: exactly ``moves`` moves succeed
+                if len(done) >= moves:
+                    raise OSError(errno.EIO, os.strerror(errno.EIO), str(target))
+                done.append(target)
         real_replace(source, target)
 
     read_before = open_project(project)

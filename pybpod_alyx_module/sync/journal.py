@@ -1,30 +1,40 @@
 """Whole-sync atomicity: a journal of the commit's moves, rolled forward after a kill.
 
-A save first *stages* every new file beside the file it replaces (``.<name>.<random>
-.alyx-tmp``) or, for new subject and user folders, whole under ``.alyx-staging/``.
-None of that is visible to PyBpod. Then it writes the journal
-(``.alyx-journal.json``, durably, by rename) listing every move of the commit, and
-only then makes the moves. So, whenever the process dies:
+A save first makes the staging folder ``.alyx-staging`` (it marks a save in progress),
+then *stages* every new file beside the file it replaces (``.<name>.<random>.alyx-tmp``)
+or, for new subject and user folders, whole under ``.alyx-staging/``. None of that is
+visible to PyBpod. Then it writes the journal (``.alyx-journal.json``, one compact file,
+flushed, by rename) listing the commit's moves, and only then makes the moves. So,
+whenever the process dies:
 
 - no journal yet: the project is as before the sync; what was staged is leftovers,
   deleted by :func:`recover_interrupted_sync`;
 - a journal: the sync was decided and its files are whole on disk; the moves are
-  made again (each one that already happened is skipped), then the journal goes.
+  made again (each one that already happened is skipped), then the journal goes, then
+  the staging folder.
+
+The journal lists the moves in order, cut into *steps*: the moves of one step are
+independent (no move touches another's paths) and are made together by a few threads; a
+step starts once the previous one is done (the subjects leaving the project first, a new
+project's file last). A journal without steps is made one move at a time.
 
 The command line calls :func:`recover_interrupted_sync` before anything else, and the
 plugin when PyBpod opens a project: a user sees the project as before or as after a
-sync, never in between.
+sync, never in between. Without a staging folder there is nothing to recover: the check
+costs two ``lstat`` calls, however large the project.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import secrets
 import shutil
 from pathlib import Path
+from typing import TypeVar
 
-from .durable import flush_files, flush_folders
+from .durable import flush_files, flush_folders, in_threads
 from .errors import InterruptedSync
 from .lock import project_lock
 from .paths import ProjectFolder, is_link
@@ -37,25 +47,34 @@ TEMPORARY_SUFFIX = ".alyx-tmp"
 #: folder name. The project folder itself holds the project file and the journal.
 _REWRITTEN_IN = ("", "users/*", "subjects/*", "experiments/*/setups/*")
 
-#: One move of the commit: (staged path, final path), both inside the project.
-Move = tuple[Path, Path]
+#: One move of the commit: (staged path, final path), both inside the project, on its root.
+Move = tuple[str, str]
+Item = TypeVar("Item")
 
 
-def temporary_beside(path: Path) -> Path:
+def temporary_beside(path: str) -> str:
     """A new, unused name for a temporary file next to ``path`` (hidden from PyBpod)."""
-    return path.with_name(f".{path.name}.{secrets.token_hex(4)}{TEMPORARY_SUFFIX}")
+    parent, name = os.path.split(path)
+    return os.path.join(parent, f".{name}.{secrets.token_hex(4)}{TEMPORARY_SUFFIX}")
 
 
-def write_journal(folder: ProjectFolder, moves: list[Move], folders: list[Path]) -> None:
-    """Record the commit durably: from now on the sync will be completed, whatever happens."""
-    journal = folder / JOURNAL
+def write_journal(folder: ProjectFolder, steps: list[list[Move]], folders: list[str]) -> None:
+    """Record the commit durably: from now on the sync will be completed, whatever happens.
+
+    ``steps``: the moves, in steps made one after the other (see the module's docstring).
+    """
+    relative = folder.relative
     entry = {
-        "folders": [folder.relative(path) for path in folders],
-        "moves": [[folder.relative(source), folder.relative(target)] for source, target in moves],
+        "folders": [relative(path) for path in folders],
+        "moves": [
+            [relative(source), relative(target)] for step in steps for source, target in step
+        ],
+        "steps": [len(step) for step in steps],
     }
+    journal = str(folder / JOURNAL)
     temporary = temporary_beside(journal)
     with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump(entry, handle, indent=1)
+        handle.write(json.dumps(entry, separators=(",", ":")))
     flush_files([temporary])
     os.replace(temporary, journal)
     flush_folders([folder.root])
@@ -64,36 +83,61 @@ def write_journal(folder: ProjectFolder, moves: list[Move], folders: list[Path])
 def roll_forward(folder: ProjectFolder) -> int:
     """Make every move the journal lists that has not happened yet; return how many it made.
 
-    Each path is checked again (a link planted since is refused before any move).
+    Each path is checked again, all before the first move (a link planted since is refused).
     """
     journal = folder / JOURNAL
     try:
         entry = json.loads(journal.read_text(encoding="utf-8"))
-        folders = [folder / relative for relative in entry["folders"]]
-        moves = [(folder / source, folder / target) for source, target in entry["moves"]]
+        folders = [folder.check(relative) for relative in entry["folders"]]
+        moves = [
+            (folder.check(source), folder.check(target)[0]) for source, target in entry["moves"]
+        ]
+        steps = _in_steps(moves, entry.get("steps", [1] * len(moves)))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InterruptedSync(
             f"{journal} (the record of an interrupted sync) cannot be read: {exc}. "
             "Move it away to open the project as it is."
         ) from None
-    for path in folders:
-        path.mkdir(exist_ok=True)
-    made, changed = 0, {folder.root}
-    for source, target in moves:
-        if os.path.lexists(source):
-            if target.parent not in changed:
-                target.parent.mkdir(parents=True, exist_ok=True)  # e.g. .alyx-removed
-            os.replace(source, target)
-            made += 1
-        changed.update((source.parent, target.parent))
-    flush_folders(path for path in changed if path.is_dir())
+    for path, status in folders:
+        if status is None:
+            os.mkdir(path)
+    made, changed = 0, {str(folder.root)}
+    for step in steps:
+        pending = [(source, target) for (source, status), target in step if status is not None]
+        for parent in {
+            os.path.dirname(t) for s, t in pending if os.path.dirname(s) != os.path.dirname(t)
+        }:
+            os.makedirs(parent, exist_ok=True)  # e.g. .alyx-removed
+        in_threads(_move, pending)
+        made += len(pending)
+        for (source, _), target in step:
+            changed.update((os.path.dirname(source), os.path.dirname(target)))
+    flush_folders(path for path in changed if os.path.isdir(path))
     journal.unlink()
     _remove_staging(folder)
     return made
 
 
+def _in_steps(moves: list[Item], sizes: list[int]) -> list[list[Item]]:
+    """``moves`` cut into steps of ``sizes`` (a journal without sizes: one move a step)."""
+    if sum(sizes) != len(moves) or any(size < 1 for size in sizes):
+        raise ValueError(f"its steps ({sizes}) do not add up to its {len(moves)} moves")
+    ends = list(itertools.accumulate(sizes))
+    return [moves[end - size : end] for size, end in zip(sizes, ends)]
+
+
+def _move(move: Move) -> None:
+    os.replace(*move)
+
+
 def discard_staged(folder: ProjectFolder) -> int:
-    """Delete what a save staged before its journal (nothing else); return how many paths."""
+    """Delete what a save staged before its journal (nothing else); return how many paths.
+
+    A save makes the staging folder before its first temporary file and removes it after
+    its last: without it, there is nothing to look for.
+    """
+    if folder.check(STAGING)[1] is None:
+        return 0
     leftovers = [
         path
         for pattern in _REWRITTEN_IN

@@ -4,11 +4,13 @@ PyBpod's own ``project.save()`` rewrites every file in place with ``open(path, '
 killed half-way, it leaves truncated JSON that PyBpod then refuses to load. The
 command line writes only the files a sync touched, in four steps:
 
-1. *check*: every path the save will touch is resolved inside the project folder,
-   and none may be a link (:mod:`~pybpod_alyx_module.sync.paths`) — before any change;
-2. *stage*: every new document is written beside the one it replaces, or in a new
-   folder under ``<project>/.alyx-staging/`` (outside the folders PyBpod loads),
-   then flushed to the disk; a failure (a full disk…) removes it all again;
+1. *check*: every path the save will touch is inside the project folder, and none
+   may be a link (:mod:`~pybpod_alyx_module.sync.paths`) — before any change;
+2. *stage*: every document is rendered (on this thread: it is CPU work), then written
+   beside the one it replaces, or in a new folder under ``<project>/.alyx-staging/``
+   (outside the folders PyBpod loads), and flushed to the disk, by a few threads
+   (:func:`~pybpod_alyx_module.sync.durable.in_threads`: the disk, not the CPU, is what
+   they wait on); a failure (a full disk…) removes it all again;
 3. *journal*: the list of moves is written durably (:mod:`~pybpod_alyx_module.sync.journal`);
 4. *commit*: each file is moved over its old version and each new folder into
    place with ``os.replace``; folders of subjects that left the project move to
@@ -32,7 +34,7 @@ from pybpod_alyx_module.pybpod_internals import render_document
 
 from .apply import SyncResult
 from .documents import new_document
-from .durable import flush_files, flush_folders
+from .durable import flush_folders, in_threads
 from .errors import InterruptedSync, ProjectError, SaveFailed
 from .journal import (
     JOURNAL,
@@ -49,19 +51,39 @@ from .paths import ProjectFolder
 #: The folders PyBpod makes in every project it saves.
 PROJECT_FOLDERS = ("users", "tasks", "boards", "subjects", "experiments")
 REMOVED = ".alyx-removed"
+#: ``os.open`` flags of a new file: never an existing one; bytes as given (Windows: no CRT
+#: newline translation, done by :func:`_write` as Python's text files do it).
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+
+
+@dataclass
+class _Document:
+    """A document to write, its place checked."""
+
+    #: The final file, on the project's resolved root.
+    path: str
+    data: Any
+    #: The permission bits of the file it replaces; ``None`` for a new file.
+    mode: int | None = None
+    #: Its folder does not exist yet: it is built under the staging folder, moved in whole.
+    new_folder: bool = False
 
 
 @dataclass
 class _Writes:
     """Everything a save will do, every path checked, nothing done yet."""
 
-    #: (final file, document): each file to write; a file whose folder does not exist
-    #: yet is built in a new folder under the staging folder, moved in whole.
-    documents: list[tuple[Path, Any]] = field(default_factory=list)
+    documents: list[_Document] = field(default_factory=list)
+    #: A new project's file: the last move, so that the folder is a project only once complete.
+    project_file: _Document | None = None
     #: (folder, its place in ``.alyx-removed``): subjects that left the project.
     removals: list[Move] = field(default_factory=list)
     #: Folders a new project needs, made in the commit.
-    folders: list[Path] = field(default_factory=list)
+    folders: list[str] = field(default_factory=list)
+
+
+#: A file for a staging thread: (path, bytes, mode to give or ``None``, folder to make first).
+_File = tuple[str, bytes, "int | None", "str | None"]
 
 
 def save_sync(project: Any, result: SyncResult) -> list[Path]:
@@ -83,7 +105,7 @@ def save_sync(project: Any, result: SyncResult) -> list[Path]:
     """
     with project_lock(project.path):
         folder = ProjectFolder(project.path)
-        if os.path.lexists(folder / JOURNAL):
+        if folder.check(JOURNAL)[1] is not None:
             raise InterruptedSync(
                 f"An interrupted sync of {folder.root} must be completed first: "
                 "run the sync again (it completes it), or open the project in PyBpod."
@@ -93,8 +115,9 @@ def save_sync(project: Any, result: SyncResult) -> list[Path]:
         if not (writes.documents or writes.removals):
             return []
         moves = _stage(folder, writes)
+        steps = [writes.removals, moves[: len(writes.documents)], moves[len(writes.documents) :]]
         try:
-            write_journal(folder, moves, writes.folders)
+            write_journal(folder, [step for step in steps if step], writes.folders)
         except OSError as exc:
             _undo_staging(folder, exc, "recording the sync's moves")
         try:
@@ -105,7 +128,7 @@ def save_sync(project: Any, result: SyncResult) -> list[Path]:
                 f"The record of the moves ({JOURNAL}) stays: the next sync, or opening the "
                 "project in PyBpod with the Alyx plugin, completes them."
             ) from None
-        return [target for _, target in moves]
+        return [Path(target) for step in steps for _, target in step]
 
 
 def _planned_writes(project: Any, result: SyncResult, folder: ProjectFolder) -> _Writes:
@@ -114,94 +137,125 @@ def _planned_writes(project: Any, result: SyncResult, folder: ProjectFolder) -> 
     users = [u for u in [*result.users_added, result.user] if u is not None]
     for user in dict.fromkeys(users):
         if user in result.users_added or user.data.updated:
-            writes.documents.append((_document_path(folder, "users", user.name), user.data))
+            writes.documents.append(_in_own_folder(folder, "users", user.name, user.data))
     for subject in [*result.added, *result.updated]:
         subject.data["setup"] = str(subject.setup.uuid4 if subject.setup else None)
-        path = _document_path(folder, "subjects", subject.name)
-        writes.documents.append((path, subject.data))
+        writes.documents.append(_in_own_folder(folder, "subjects", subject.name, subject.data))
     for setup in dict.fromkeys(result.changed_setups):  # once, however many subjects left it
         setup.data["subjects"] = [subject.name for subject in setup.subjects]
-        path = folder.inside(Path(setup.path) / f"{setup.name}.json")
-        writes.documents.append((_file_to_rewrite(path), setup.data))
+        path, status = folder.check(os.path.join(setup.path, f"{setup.name}.json"))
+        writes.documents.append(_Document(path, setup.data, _mode_to_keep(path, status)))
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for subject in result.removed:
-        source = folder / f"subjects/{subject.name}"
-        if source.is_dir():
-            target = _unused(folder / f"{REMOVED}/{subject.name}--{stamp}")
-            writes.removals.append((source, target))
-    project_file = folder / f"{project.name}.json"
-    if not project_file.is_file() and (writes.documents or writes.removals):
-        # a new project: its file last, so that the folder is a project only once complete
-        writes.folders = [folder / name for name in PROJECT_FOLDERS if not (folder / name).is_dir()]
+        source, status = folder.check(f"subjects/{subject.name}")
+        if status is not None and stat.S_ISDIR(status.st_mode):
+            writes.removals.append((source, _unused(folder, f"{REMOVED}/{subject.name}--{stamp}")))
+    project_file, status = folder.check(f"{project.name}.json")
+    new_project = status is None or not stat.S_ISREG(status.st_mode)
+    if new_project and (writes.documents or writes.removals):
+        writes.folders = [
+            path for path, found in map(folder.check, PROJECT_FOLDERS) if not _is_folder(found)
+        ]
         project.data = project.data or new_document(project.uuid4, "project")
         project.data["name"] = project.name
-        writes.documents.append((_file_to_rewrite(project_file), project.data))
+        mode = _mode_to_keep(project_file, status)
+        writes.project_file = _Document(project_file, project.data, mode)
     return writes
 
 
-def _document_path(folder: ProjectFolder, kind: str, name: str) -> Path:
+def _in_own_folder(folder: ProjectFolder, kind: str, name: str, data: Any) -> _Document:
     """``<kind>/<name>/<name>.json``, checked; its folder either a real folder or absent."""
-    document = folder / f"{kind}/{name}/{name}.json"
-    if document.parent.exists() and not document.parent.is_dir():
-        raise ProjectError(f"{document.parent} is a file where PyBpod keeps a folder")
-    return _file_to_rewrite(document) if document.parent.is_dir() else document
+    place, status = folder.check(f"{kind}/{name}")
+    if status is None:
+        return _Document(os.path.join(place, f"{name}.json"), data, new_folder=True)
+    if not stat.S_ISDIR(status.st_mode):
+        raise ProjectError(f"{place} is a file where PyBpod keeps a folder")
+    path, status = folder.check(os.path.join(place, f"{name}.json"))
+    return _Document(path, data, _mode_to_keep(path, status))
 
 
-def _file_to_rewrite(path: Path) -> Path:
-    if path.exists() and not path.is_file():
+def _mode_to_keep(path: str, status: os.stat_result | None) -> int | None:
+    """The permission bits of the file at ``path``, to give its new version (``None``: none)."""
+    if status is None:
+        return None
+    if not stat.S_ISREG(status.st_mode):
         raise ProjectError(f"{path} is not a file: PyBpod keeps a document there")
-    return path
+    return stat.S_IMODE(status.st_mode)
 
 
-def _unused(path: Path) -> Path:
-    """``path``, or ``path-2``, ``path-3``… if taken (two removals within one second)."""
-    candidate, number = path, 1
-    while os.path.lexists(candidate):
+def _is_folder(status: os.stat_result | None) -> bool:
+    return status is not None and stat.S_ISDIR(status.st_mode)
+
+
+def _unused(folder: ProjectFolder, relative: str) -> str:
+    """``relative``, or ``relative-2``, ``-3``… if taken (two removals within one second)."""
+    candidate, status = folder.check(relative)
+    number = 1
+    while status is not None:
         number += 1
-        candidate = path.with_name(f"{path.name}-{number}")
+        candidate, status = folder.check(f"{relative}-{number}")
     return candidate
 
 
 def _stage(folder: ProjectFolder, writes: _Writes) -> list[Move]:
-    """Write every document where it waits for the commit, flushed; return the moves.
+    """Write every document where it waits for the commit, flushed; return its moves.
 
-    On failure (a full disk, a read-only folder…) what was staged is removed and
+    The staging folder is made first: it tells a recovery that a save was under way. On
+    failure (a full disk, a read-only folder…) what was staged is removed and
     :class:`SaveFailed` says so: the project is as it was.
     """
-    staging = folder / STAGING
+    staging = os.path.join(folder.root, STAGING)
+    documents = [*writes.documents, *filter(None, [writes.project_file])]
+    files: list[_File] = []
     moves: list[Move] = []
-    written: list[Path] = []
     try:
-        for path, data in writes.documents:
-            if path.parent.is_dir():
-                temporary = temporary_beside(path)
-                _write(temporary, render_document(data), mode_of=path)
-                written.append(temporary)
-                moves.append((temporary, path))
-            else:
-                staged = staging / path.parent.relative_to(folder.root)
-                staged.mkdir(parents=True)
-                written.append(staged / path.name)
-                _write(written[-1], render_document(data))
-                moves.append((staged, path.parent))
-        flush_files(written)
-        flush_folders({path.parent for path in written})
+        os.mkdir(staging)
+        made = {staging}
+        for document in documents:
+            text = render_document(document.data).encode("utf-8")
+            if not document.new_folder:
+                temporary = temporary_beside(document.path)
+                files.append((temporary, text, document.mode, None))
+                moves.append((temporary, document.path))
+                continue
+            final = os.path.dirname(document.path)
+            staged = os.path.join(staging, folder.relative(final))
+            kind = os.path.dirname(staged)
+            if kind not in made:
+                os.makedirs(kind, exist_ok=True)
+                made.add(kind)
+            files.append(
+                (os.path.join(staged, os.path.basename(document.path)), text, None, staged)
+            )
+            moves.append((staged, final))
+        in_threads(_write, files)
+        flush_folders([*(os.path.dirname(path) for path, *_ in files), *sorted(made, reverse=True)])
     except OSError as exc:
         _undo_staging(folder, exc, "staging the sync's files")
-    return [*writes.removals, *moves]  # a new project's file is the last document: last move
+    return moves
 
 
-def _write(path: Path, text: str, mode_of: Path | None = None) -> None:
-    """Write a new file; with ``mode_of``, give it that file's permission bits (POSIX).
+def _write(file: _File) -> None:
+    """Write a new file and flush it; with a mode, give it those permission bits (POSIX).
 
     A new file is created as PyBpod's ``open(path, 'w')`` creates one (0666 less the
-    umask), never 0600 as ``mkstemp`` would.
+    umask), never 0600 as ``mkstemp`` would, with its line ends.
     """
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    with open(fd, "w", encoding="utf-8") as handle:
-        if mode_of is not None and os.name == "posix" and mode_of.exists():
-            os.fchmod(fd, stat.S_IMODE(mode_of.stat().st_mode))
-        handle.write(text)
+    path, text, mode, new_folder = file
+    if new_folder is not None:
+        os.mkdir(new_folder)
+    fd = os.open(path, _NEW_FILE, 0o666)
+    try:
+        if mode is not None and os.name == "posix":
+            os.fchmod(fd, mode)
+        if os.linesep != "\n":
+            text = text.replace(b"\n", os.linesep.encode())
+        view = memoryview(text)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _undo_staging(folder: ProjectFolder, error: OSError, doing: str) -> None:
