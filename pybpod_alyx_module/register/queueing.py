@@ -1,8 +1,10 @@
 """Queueing a project's sessions, or a weighing, into the outbox: what the CLI and the GUI call.
 
->>> report = queue_sessions(outbox, project, options)                 # doctest: +SKIP
->>> report.queued, report.already, [p.reason for p in report.problems]  # doctest: +SKIP
-(3, 12, ['it never ended (no SESSION-ENDED row: …'])
+With a project and its outbox at hand (so not run as a doctest)::
+
+    report = queue_sessions(outbox, project, options)
+    report.queued, report.already, [p.reason for p in report.problems]
+    # (3, 12, ['it never ended (no SESSION-ENDED row: …'])
 """
 
 from __future__ import annotations
