@@ -54,9 +54,11 @@ class ProjectFolder:
     def __init__(self, path: str | os.PathLike) -> None:
         self.given = Path(os.path.abspath(path))
         self.root = Path(os.path.realpath(path))
-        self._roots = [str(self.root), str(self.given)]
+        self._root = str(self.root)
+        #: (the root or the given folder, normalised for comparing, ending with a separator).
+        self._prefixes = [_prefix(str(folder)) for folder in (self.root, self.given)]
         #: Folders below the root found real (not links), as strings: each is checked once.
-        self._folders: set[str] = {str(self.root)}
+        self._folders: set[str] = {self._root}
 
     def __truediv__(self, relative: str) -> Path:
         return self.inside(os.path.join(self.root, relative))
@@ -82,8 +84,8 @@ class ProjectFolder:
         UnsafeProjectPath
             A part of ``path`` below the root is a link, or ``path`` is outside the root.
         """
-        absolute = self._on_root(os.path.abspath(os.path.join(self._roots[0], path)))
-        if absolute == self._roots[0]:
+        absolute = self._on_root(os.path.normpath(os.path.join(self._root, path)))
+        if absolute == self._root:
             return absolute, _lstat(absolute)
         parent = os.path.dirname(absolute)
         if parent not in self._folders:
@@ -97,20 +99,18 @@ class ProjectFolder:
 
     def relative(self, path: str | os.PathLike) -> str:
         """``path`` (on :attr:`root`, checked) relative to it, with ``/``, for the journal."""
-        path, root = os.fspath(path), self._roots[0]
-        if not path.startswith(root.rstrip(os.sep) + os.sep):
-            raise ValueError(f"{path} is not inside {root}")
-        return path[len(root.rstrip(os.sep)) + 1 :].replace(os.sep, "/")
+        path, prefix = os.fspath(path), self._prefixes[0]
+        if not os.path.normcase(path).startswith(prefix):
+            raise ValueError(f"{path} is not inside {self.root}")
+        return path[len(prefix) :].replace(os.sep, "/")
 
     def _on_root(self, absolute: str) -> str:
         """``absolute`` (normalised) moved from the given folder onto the resolved root."""
-        folded = os.path.normcase(absolute)
-        for base in self._roots:
-            start = os.path.normcase(base)
-            if folded == start:
-                return self._roots[0]
-            if folded.startswith(start.rstrip(os.sep) + os.sep):
-                return os.path.join(self._roots[0], absolute[len(start.rstrip(os.sep)) + 1 :])
+        folded = os.path.normcase(absolute) + os.sep
+        for prefix in self._prefixes:
+            if folded.startswith(prefix):
+                rest = absolute[len(prefix) :]
+                return os.path.join(self._root, rest) if rest else self._root
         raise UnsafeProjectPath(
             f"Refusing to write {absolute}: it is outside the project folder {self.root}"
         )
@@ -125,6 +125,10 @@ class ProjectFolder:
             _refuse_link(folder)
         if status is not None and stat.S_ISDIR(status.st_mode):
             self._folders.add(folder)
+
+
+def _prefix(folder: str) -> str:
+    return os.path.normcase(folder).rstrip(os.sep) + os.sep
 
 
 def _refuse_link(path: str) -> None:

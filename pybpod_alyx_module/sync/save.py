@@ -229,17 +229,20 @@ def _stage(folder: ProjectFolder, writes: _Writes) -> list[Move]:
             )
             moves.append((staged, final))
         in_threads(_write, files)
-        flush_folders([*(os.path.dirname(path) for path, *_ in files), *sorted(made, reverse=True)])
+        flush_folders(sorted(made, reverse=True))  # the new folders' names
     except OSError as exc:
         _undo_staging(folder, exc, "staging the sync's files")
     return moves
 
 
 def _write(file: _File) -> None:
-    """Write a new file and flush it; with a mode, give it those permission bits (POSIX).
+    """Write a new file and flush it, then its folder (its name); with a mode, give it
+    those permission bits (POSIX).
 
     A new file is created as PyBpod's ``open(path, 'w')`` creates one (0666 less the
-    umask), never 0600 as ``mkstemp`` would, with its line ends.
+    umask), never 0600 as ``mkstemp`` would, with its line ends. Its folder is flushed
+    right after the file: the file system has just committed the file's creation with
+    its data, so the folder's ``fsync`` finds little left to do.
     """
     path, text, mode, new_folder = file
     if new_folder is not None:
@@ -256,6 +259,7 @@ def _write(file: _File) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+    flush_folders([os.path.dirname(path)])
 
 
 def _undo_staging(folder: ProjectFolder, error: OSError, doing: str) -> None:
