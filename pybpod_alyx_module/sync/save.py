@@ -6,11 +6,11 @@ command line writes only the files a sync touched, in four steps:
 
 1. *check*: every path the save will touch is inside the project folder, and none
    may be a link (:mod:`~pybpod_alyx_module.sync.paths`) — before any change;
-2. *stage*: every document is rendered (on this thread: it is CPU work), then written
-   beside the one it replaces, or in a new folder under ``<project>/.alyx-staging/``
-   (outside the folders PyBpod loads), and flushed to the disk, by a few threads
-   (:func:`~pybpod_alyx_module.sync.durable.in_threads`: the disk, not the CPU, is what
-   they wait on); a failure (a full disk…) removes it all again;
+2. *stage*: every document is rendered and written beside the one it replaces, or in
+   a new folder under ``<project>/.alyx-staging/`` (outside the folders PyBpod loads),
+   and flushed to the disk, by a few threads, each taking its share
+   (:func:`~pybpod_alyx_module.sync.durable.in_threads`: they wait on the disk, not the
+   CPU); a failure (a full disk…) removes it all again;
 3. *journal*: the list of moves is written durably (:mod:`~pybpod_alyx_module.sync.journal`);
 4. *commit*: each file is moved over its old version and each new folder into
    place with ``os.replace``; folders of subjects that left the project move to
@@ -82,8 +82,8 @@ class _Writes:
     folders: list[str] = field(default_factory=list)
 
 
-#: A file for a staging thread: (path, bytes, mode to give or ``None``, folder to make first).
-_File = tuple[str, bytes, "int | None", "str | None"]
+#: A file for a staging thread: (path, document, mode to give or ``None``, folder to make first).
+_File = tuple[str, Any, "int | None", "str | None"]
 
 
 def save_sync(project: Any, result: SyncResult) -> list[Path]:
@@ -212,10 +212,9 @@ def _stage(folder: ProjectFolder, writes: _Writes) -> list[Move]:
         os.mkdir(staging)
         made = {staging}
         for document in documents:
-            text = render_document(document.data).encode("utf-8")
             if not document.new_folder:
                 temporary = temporary_beside(document.path)
-                files.append((temporary, text, document.mode, None))
+                files.append((temporary, document.data, document.mode, None))
                 moves.append((temporary, document.path))
                 continue
             final = os.path.dirname(document.path)
@@ -225,7 +224,7 @@ def _stage(folder: ProjectFolder, writes: _Writes) -> list[Move]:
                 os.makedirs(kind, exist_ok=True)
                 made.add(kind)
             files.append(
-                (os.path.join(staged, os.path.basename(document.path)), text, None, staged)
+                (os.path.join(staged, os.path.basename(document.path)), document.data, None, staged)
             )
             moves.append((staged, final))
         in_threads(_write, files)
@@ -236,23 +235,24 @@ def _stage(folder: ProjectFolder, writes: _Writes) -> list[Move]:
 
 
 def _write(file: _File) -> None:
-    """Write a new file and flush it, then its folder (its name); with a mode, give it
-    those permission bits (POSIX).
+    """Render a document, write it to a new file and flush it, then its folder (its name);
+    with a mode, give the file those permission bits (POSIX).
 
-    A new file is created as PyBpod's ``open(path, 'w')`` creates one (0666 less the
+    Rendering here, in the staging threads, hides its CPU time behind the other threads'
+    waits on the disk (each thread lets the others run at its every system call). A new
+    file is created as PyBpod's ``open(path, 'w')`` creates one (0666 less the
     umask), never 0600 as ``mkstemp`` would, with its line ends. Its folder is flushed
     right after the file: the file system has just committed the file's creation with
     its data, so the folder's ``fsync`` finds little left to do.
     """
-    path, text, mode, new_folder = file
+    path, data, mode, new_folder = file
+    text = render_document(data).replace("\n", os.linesep).encode("utf-8")
     if new_folder is not None:
         os.mkdir(new_folder)
     fd = os.open(path, _NEW_FILE, 0o666)
     try:
         if mode is not None and os.name == "posix":
             os.fchmod(fd, mode)
-        if os.linesep != "\n":
-            text = text.replace(b"\n", os.linesep.encode())
         view = memoryview(text)
         while view:
             view = view[os.write(fd, view) :]
