@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from alyxserver.seed_data import ALICE_ALIVE_COUNT as ALIVE  # alice's alive subjects
 from AnyQt.QtCore import Qt
 
 pytestmark = pytest.mark.gui
@@ -38,7 +39,7 @@ def synced(alyx_gui):
     window = alyx_gui.open_connection(alyx_gui.new_project("proj"))
     alyx_gui.connect(window)
     alyx_gui.get_subjects(window)
-    assert window.status.startswith("Status: Sync done: 262 added"), window.status
+    assert window.status.startswith(f"Status: Sync done: {ALIVE} added"), window.status
     return window
 
 

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from alyxserver.seed_data import ALICE_ALIVE_COUNT as ALIVE  # alice's alive subjects
 
 pytestmark = pytest.mark.gui
 
@@ -30,7 +31,7 @@ def test_save_and_reopen_keeps_alyx_subjects_setups_and_login(alyx_gui, tmp_path
 
     assert reopened.node.text(0) == "proj (alice@ALYX)"
     assert reopened.loggeduser.connection == "ALYX"
-    assert len(reopened.subjects) == 262
+    assert len(reopened.subjects) == ALIVE
     again = reopened.find_subject("SW_001")
     assert again.uuid4 == uuid4
     assert again.data["alyx_id"] == saved["SW_001"]["alyx_id"]
