@@ -228,22 +228,22 @@ def _stage(folder: ProjectFolder, writes: _Writes) -> list[Move]:
             )
             moves.append((staged, final))
         in_threads(_write, files)
-        flush_folders(sorted(made, reverse=True))  # the new folders' names
+        # then the folders, once all files are: flushing each new folder right after its file
+        # (measured, 10,000 new subjects) doubled the staging time
+        flush_folders([*(os.path.dirname(path) for path, *_ in files), *sorted(made, reverse=True)])
     except OSError as exc:
         _undo_staging(folder, exc, "staging the sync's files")
     return moves
 
 
 def _write(file: _File) -> None:
-    """Render a document, write it to a new file and flush it, then its folder (its name);
-    with a mode, give the file those permission bits (POSIX).
+    """Render a document, write it to a new file and flush it; with a mode, give the file
+    those permission bits (POSIX).
 
     Rendering here, in the staging threads, hides its CPU time behind the other threads'
     waits on the disk (each thread lets the others run at its every system call). A new
     file is created as PyBpod's ``open(path, 'w')`` creates one (0666 less the
-    umask), never 0600 as ``mkstemp`` would, with its line ends. Its folder is flushed
-    right after the file: the file system has just committed the file's creation with
-    its data, so the folder's ``fsync`` finds little left to do.
+    umask), never 0600 as ``mkstemp`` would, with its line ends.
     """
     path, data, mode, new_folder = file
     text = render_document(data).replace("\n", os.linesep).encode("utf-8")
@@ -259,7 +259,6 @@ def _write(file: _File) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-    flush_folders([os.path.dirname(path)])
 
 
 def _undo_staging(folder: ProjectFolder, error: OSError, doing: str) -> None:
