@@ -31,18 +31,25 @@ def start_alyx() -> dict:
     return json.loads(result.stdout)
 
 
-def boot_editor(folder: Path, size: tuple[int, int] | None = None):
-    """PyBpod's editor with the plugin listed last, as a user's ``user_settings.py`` would.
+#: PyBpod's own plugin, then this one last, as a user's ``user_settings.py`` lists them.
+WITH_ALYX = ("pybpodgui_plugin", "pybpod_alyx_module")
+
+
+def boot_editor(
+    folder: Path, size: tuple[int, int] | None = None, plugins: tuple[str, ...] = WITH_ALYX
+):
+    """PyBpod's editor with ``plugins`` (by default this one listed last).
 
     The settings, the log and the token file live in ``folder``. Returns ``(app, container)``;
-    the editor is ``container._widget``.
+    the editor is ``container._widget``. A benchmark's baseline passes
+    ``plugins=("pybpodgui_plugin",)``: PyBpod without this plugin.
     """
     settings = folder / "user_settings.py"
     settings.write_text(
         textwrap.dedent(
             f"""\
             SETTINGS_PRIORITY = 0
-            GENERIC_EDITOR_PLUGINS_LIST = ['pybpodgui_plugin', 'pybpod_alyx_module']
+            GENERIC_EDITOR_PLUGINS_LIST = {list(plugins)!r}
             PYFORMS_SILENT_PLUGINS_FINDER = True
             APP_LOG_FILENAME = {str(folder / "app.log")!r}
             ALYX_PLUGIN_TOKEN_FILE = {str(folder / "tokens.json")!r}
