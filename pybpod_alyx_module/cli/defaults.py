@@ -30,12 +30,12 @@ class Defaults(ClientSettings):
 def load_defaults(folder: Path | None = None) -> Defaults:
     """Read ``<folder>/user_settings.py`` (the current folder by default), if there is one."""
     path = (folder or Path.cwd()) / "user_settings.py"
-    user = _load_module(path) if path.is_file() else None
+    user = load_user_settings(path) if path.is_file() else None
     settings = read_settings(user)
     return Defaults(**dataclasses.asdict(settings), source=path if user else None)
 
 
-def _load_module(path: Path) -> ModuleType | None:
+def load_user_settings(path: Path) -> ModuleType | None:
     """Import a settings file by path; a broken one is reported and ignored."""
     spec = importlib.util.spec_from_file_location("_pybpod_alyx_user_settings", path)
     module = importlib.util.module_from_spec(spec)

@@ -34,10 +34,11 @@ from pybpod_alyx_module.register import (
     queue_weighing,
     session_files,
 )
+from pybpod_alyx_module.register.typed_amounts import parse_grams
 from pybpod_alyx_module.sync.project_files import ProjectError, open_project
 
 from . import exit_codes
-from .defaults import Defaults, _load_module
+from .defaults import Defaults, load_user_settings
 from .output import format_table
 
 OUTBOX_COLUMNS = ("id", "state", "item", "tries", "why", "what to do")
@@ -107,17 +108,17 @@ def _item_id(text: str) -> int | str:
 
 def _grams(text: str) -> float:
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of grams: {text!r}") from None
-    if not 0 < value < 10_000:
-        raise argparse.ArgumentTypeError(f"not a plausible weight in grams: {text!r}")
-    return value
+        grams = parse_grams(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if grams is None:
+        raise argparse.ArgumentTypeError("a weight in grams is needed")
+    return grams
 
 
 def options_from(defaults: Defaults) -> RegisterOptions:
     """The registering settings of ``./user_settings.py`` (or the plugin's defaults)."""
-    module = _load_module(defaults.source) if defaults.source else None
+    module = load_user_settings(defaults.source) if defaults.source else None
     return RegisterOptions.from_settings(lambda name: setting(module, name))
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from AnyQt.QtCore import Qt
 from confapp import conf
 from pyforms.basewidget import BaseWidget
 from pyforms.controls import (
@@ -33,6 +32,7 @@ from pybpod_alyx_module.sync.users import login_alyx_user
 
 from . import messages, project_state
 from .background import BackgroundTask
+from .escape_closes import EscapeCloses
 from .project_sync import download_and_plan, plan_for_project
 from .slots import guarded_slot
 from .snapshot import ProjectSnapshot
@@ -55,7 +55,7 @@ def show_connection_window(project: Any) -> AlyxConnectionWindow:
     return window
 
 
-class AlyxConnectionWindow(BaseWidget):
+class AlyxConnectionWindow(EscapeCloses, BaseWidget):
     """A floating dialog over PyBpod's main window; Escape closes it.
 
     Parameters
@@ -338,13 +338,6 @@ class AlyxConnectionWindow(BaseWidget):
     def _start(self, work: Any, on_done: Any, on_error: Any, on_progress: Any = None) -> None:
         self._task = BackgroundTask(work, on_done, on_error, on_progress).start()
         self._set_busy(True)
-
-    @guarded_slot
-    def keyPressEvent(self, event: Any) -> None:
-        if event.key() == Qt.Key_Escape:
-            self.close()
-        else:
-            super().keyPressEvent(event)
 
 
 def _log_in(client: AlyxClient, with_password: bool) -> None:

@@ -12,13 +12,13 @@ import datetime
 import weakref
 from typing import Any
 
-from AnyQt.QtCore import Qt
 from pyforms.basewidget import BaseWidget
 from pyforms.controls import ControlButton, ControlLabel, ControlList
 
 from pybpod_alyx_module.pybpod_internals import fit_columns, select_row, wrap_label_full_width
 from pybpod_alyx_module.register import ATTENTION, PENDING, Item
 
+from .escape_closes import EscapeCloses
 from .registration import OutboxView, registrar_of
 from .slots import guarded_slot
 
@@ -73,7 +73,7 @@ def item_row(item: Item) -> list[str]:
             str(item.attempts), why, item.fix or ""]  # fmt: skip
 
 
-class OutboxWindow(BaseWidget):
+class OutboxWindow(EscapeCloses, BaseWidget):
     """A floating window over PyBpod's main window; Escape closes it."""
 
     def __init__(self, project: Any) -> None:
@@ -167,13 +167,6 @@ class OutboxWindow(BaseWidget):
     @guarded_slot
     def _send_clicked(self) -> None:
         self.registrar.send_pending()
-
-    @guarded_slot
-    def keyPressEvent(self, event: Any) -> None:
-        if event.key() == Qt.Key_Escape:
-            self.close()
-        else:
-            super().keyPressEvent(event)
 
     def closeEvent(self, event: Any) -> None:
         self.registrar.unlisten(self.show_view)

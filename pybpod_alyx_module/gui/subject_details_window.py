@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from AnyQt.QtCore import Qt
 from pyforms.basewidget import BaseWidget
 from pyforms.controls import ControlButton, ControlLabel, ControlList
 
@@ -20,6 +19,7 @@ from pybpod_alyx_module.sync.subjects import alyx_id
 
 from . import messages, project_state
 from .background import BackgroundTask
+from .escape_closes import EscapeCloses
 from .slots import guarded_slot
 from .subject_rows import detail_rows
 from .weight_chart import WeightChart
@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 TITLE = "Alyx subject details"
 
 
-class AlyxSubjectDetailsWindow(BaseWidget):
+class AlyxSubjectDetailsWindow(EscapeCloses, BaseWidget):
     """A floating dialog over PyBpod's main window; Escape closes it."""
 
     def __init__(self, subject: Any) -> None:
@@ -104,13 +104,6 @@ class AlyxSubjectDetailsWindow(BaseWidget):
             "Status: ", "Refresh failed: "
         )
         self.refresh_rows()
-
-    @guarded_slot
-    def keyPressEvent(self, event: Any) -> None:
-        if event.key() == Qt.Key_Escape:
-            self.close()
-        else:
-            super().keyPressEvent(event)
 
     def closeEvent(self, event: Any) -> None:
         if self._task is not None:

@@ -14,37 +14,21 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from AnyQt.QtCore import Qt
 from pyforms.basewidget import BaseWidget
 from pyforms.controls import ControlButton, ControlLabel, ControlText
 
 from pybpod_alyx_module.pybpod_internals import text_changed
 from pybpod_alyx_module.register import Registration
+from pybpod_alyx_module.register.typed_amounts import parse_ml
 from pybpod_alyx_module.sync.subjects import alyx_id
 
+from .escape_closes import EscapeCloses
 from .registration import registrar_of
 from .slots import guarded_slot
 
 logger = logging.getLogger(__name__)
 
 TITLE = "After the run"
-#: Typed water outside this range (mL) is a typing mistake, refused.
-PLAUSIBLE_ML = (0.0, 100.0)
-
-
-def parse_ml(text: str) -> float | None:
-    """Typed water: ``None`` when empty; ``ValueError`` naming the problem otherwise."""
-    text = text.strip().replace(",", ".")
-    if not text:
-        return None
-    try:
-        ml = float(text)
-    except ValueError:
-        raise ValueError(f"not an amount of water in mL: {text!r}") from None
-    low, high = PLAUSIBLE_ML
-    if not low <= ml <= high:
-        raise ValueError(f"not a plausible amount of water in mL: {text!r}")
-    return ml
 
 
 def still_to_give(remaining_before: float | None, given: float | None) -> str:
@@ -78,7 +62,7 @@ class _WaterRow:
         self.left = ControlLabel("")
 
 
-class WaterDialog(BaseWidget):
+class WaterDialog(EscapeCloses, BaseWidget):
     """A floating dialog over PyBpod's main window; Escape closes it."""
 
     def __init__(
@@ -160,13 +144,6 @@ class WaterDialog(BaseWidget):
         if water:
             registrar_of(self.setup.project).register_water(self.session_file, self.setup, water)
         self.close()
-
-    @guarded_slot
-    def keyPressEvent(self, event: Any) -> None:
-        if event.key() == Qt.Key_Escape:
-            self.close()
-        else:
-            super().keyPressEvent(event)
 
 
 def show_water_dialog(

@@ -15,7 +15,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from AnyQt.QtCore import Qt
 from confapp import conf
 from pyforms.basewidget import BaseWidget
 from pyforms.controls import ControlButton, ControlLabel, ControlText
@@ -26,11 +25,13 @@ from pybpod_alyx_module.pybpod_internals import (
     text_changed,
     wrap_label_full_width,
 )
+from pybpod_alyx_module.register.typed_amounts import parse_grams
 from pybpod_alyx_module.sync.fields import local_fields
 from pybpod_alyx_module.sync.subjects import alyx_id
 
 from . import project_state
 from .background import BackgroundTask
+from .escape_closes import EscapeCloses
 from .slots import guarded_slot
 
 logger = logging.getLogger(__name__)
@@ -38,8 +39,6 @@ logger = logging.getLogger(__name__)
 TITLE = "Weigh before the run"
 #: How a verdict below the threshold is drawn.
 WARNING_STYLE = "color: #b00020; font-weight: bold;"
-#: Weights outside this range (grams) are typing mistakes, refused.
-PLAUSIBLE_GRAMS = (0.5, 10_000.0)
 
 
 @dataclass(frozen=True)
@@ -74,21 +73,6 @@ def check_weight(grams: float, reference: Any, threshold: float) -> WeightCheck:
     return WeightCheck(round(percent, 6), percent < threshold * 100.0)
 
 
-def parse_grams(text: str) -> float | None:
-    """The typed weight: ``None`` when empty; ``ValueError`` naming the problem otherwise."""
-    text = text.strip().replace(",", ".")
-    if not text:
-        return None
-    try:
-        grams = float(text)
-    except ValueError:
-        raise ValueError(f"not a weight in grams: {text!r}") from None
-    low, high = PLAUSIBLE_GRAMS
-    if not low <= grams <= high:
-        raise ValueError(f"not a plausible weight in grams: {text!r}")
-    return grams
-
-
 def show_weigh_dialog(setup: Any) -> WeighDialog:
     """Show the setup's dialog (the one already open, if any)."""
     dialog = setup._alyx_weigh_dialog
@@ -113,7 +97,7 @@ class _SubjectRow:
         self.warned = False
 
 
-class WeighDialog(BaseWidget):
+class WeighDialog(EscapeCloses, BaseWidget):
     """A floating dialog over PyBpod's main window; Escape closes it (nothing runs)."""
 
     def __init__(self, setup: Any) -> None:
@@ -249,13 +233,6 @@ class WeighDialog(BaseWidget):
         if self._task is not None:
             self._task.cancel()
             self._task = None
-
-    @guarded_slot
-    def keyPressEvent(self, event: Any) -> None:
-        if event.key() == Qt.Key_Escape:
-            self.close()
-        else:
-            super().keyPressEvent(event)
 
     def closeEvent(self, event: Any) -> None:
         self._cancel_fetch()
