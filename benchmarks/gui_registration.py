@@ -15,7 +15,10 @@ on the machine. The subject's records are deleted from Alyx before and after.
 
 Usage::
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/gui_registration.py [--runs 5]
+    .venv/bin/python benchmarks/gui_registration.py [--runs 5] [--readme]
+
+The report (set-up, table) is printed, and with ``--readme`` also written between this
+script's markers in benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ for folder in ("scripts", "tests", "tests/gui", "benchmarks"):
 
 from gui_responsiveness import GapRecorder  # noqa: E402
 from pybpod_gui import boot_editor, start_alyx, wait  # noqa: E402
+from readme_block import markdown_table, preamble, write_block  # noqa: E402
 
+SCRIPT = Path(__file__).name
 SCENARIOS = ("PyBpod alone", "registered, Alyx up", "registered, Alyx away")
 
 
@@ -54,10 +59,16 @@ def one_run(app, setup, registrar) -> tuple[float, list[float]]:
     return time.perf_counter() - started, gaps
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per scenario")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--readme",
+        action="store_true",
+        help=f"also write the report into benchmarks/README.md, between {SCRIPT}'s markers",
+    )
+    args = parser.parse_args(argv)
 
     from register_gui_support import (
         OWNER_PASSWORD,
@@ -91,8 +102,7 @@ def main() -> None:
         from pybpod_alyx_module.gui.registration import registrar_of
 
         registrar = registrar_of(project)
-        print(f"Alyx {server['base_url']} (through a proxy), PyBpod editor offscreen, timer 10 ms")
-        print(f"{'scenario':<24} {'runs':>4} {'run s':>6} {'max gap ms':>10} {'p99 ms':>7}  outbox")
+        table = []
         for scenario in SCENARIOS:
             settings.ALYX_PLUGIN_REGISTER_SESSIONS = scenario != "PyBpod alone"
             if scenario.endswith("away"):
@@ -103,18 +113,38 @@ def main() -> None:
                 seconds.append(took)
                 gaps += run_gaps
             counts = registrar.view.counts()
-            p99 = statistics.quantiles(gaps, n=100)[98] if len(gaps) > 1 else max(gaps)
-            print(
-                f"{scenario:<24} {args.runs:>4} {statistics.mean(seconds):>6.2f} "
-                f"{max(gaps):>10.1f} {p99:>7.1f}  "
-                f"{counts['sent']} sent, {counts['pending']} pending"
+            p99 = (
+                statistics.quantiles(gaps, n=100, method="inclusive")[98]
+                if len(gaps) > 1
+                else max(gaps)
+            )
+            table.append(
+                [
+                    scenario,
+                    str(args.runs),
+                    f"{statistics.mean(seconds):.2f}",
+                    f"{max(gaps):.1f}",
+                    f"{p99:.1f}",
+                    f"{counts['sent']} sent, {counts['pending']} pending",
+                ]
             )
         container.close()
     finally:
         proxy.stop()
         clear_records()
         lock.release()
+    header = ["scenario", "runs", "run s (mean)", "longest gap ms", "p99 ms", "outbox after"]
+    lines = preamble(
+        SCRIPT,
+        [arg for arg in argv if arg != "--readme"],
+        "PyBpod 1.8.2 offscreen, a 10 ms QTimer; the tests' alyx-local 3.1.8 behind a proxy",
+    )
+    text = "\n".join(lines + markdown_table(header, table)) + "\n"
+    print("\n" + text, end="")
+    if args.readme:
+        write_block(SCRIPT, text)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
