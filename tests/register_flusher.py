@@ -1,31 +1,52 @@
 """A separate process that flushes an outbox, as the GUI or a second CLI would.
 
-``python tests/register_flusher.py OUTBOX ADDRESS USER [KILL_AFTER]``, with the token in
-``ALYX_TOKEN``. With ``KILL_AFTER`` (seconds), the process SIGKILLs itself that long
-after the flush started: wherever it is (mid-request, mid-commit). Prints the number
-of items it sent when it finishes.
+``python tests/register_flusher.py OUTBOX ADDRESS USER [KILL_AT]``, with the token in
+``ALYX_TOKEN``. With ``KILL_AT`` = ``request:K`` the process SIGKILLs itself just before
+the flush's K-th HTTP request goes out (the outbox has claimed and maybe recorded earlier steps);
+with ``response:K``, just after the K-th answer arrived and before the flush reads it (the
+server has acted, the answer is lost). Counted in requests, not seconds, so the kill lands
+inside the flush on a fast machine and a slow one alike. Prints the number of items it
+sent when it finishes.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import sys
-import threading
+from typing import Any
 
 from pybpod_alyx_module.alyx import AlyxClient
 from pybpod_alyx_module.register import Outbox, flush
 
 
-def main(outbox_path: str, address: str, username: str, kill_after: str | None = None) -> int:
+def kill_at(alyx: AlyxClient, point: str) -> None:
+    """Arm the SIGKILL at ``point`` (``request:K`` or ``response:K``) of ``alyx``'s session."""
+    phase, k = point.split(":")
+    sends = itertools.count(1)  # the flush sends from several threads: one number each
+    send = alyx.session.send
+
+    def counting_send(request: Any, **kwargs: Any) -> Any:
+        number = next(sends)
+        if phase == "request" and number == int(k):
+            os.kill(os.getpid(), signal.SIGKILL)
+        response = send(request, **kwargs)
+        if phase == "response" and number == int(k):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return response
+
+    alyx.session.send = counting_send
+
+
+def main(outbox_path: str, address: str, username: str, point: str | None = None) -> int:
     with (
         Outbox(outbox_path) as outbox,
         AlyxClient(address, username=username, token=os.environ["ALYX_TOKEN"]) as alyx,
     ):
-        if kill_after is not None:
-            timer = threading.Timer(float(kill_after), os.kill, (os.getpid(), signal.SIGKILL))
-            timer.daemon = True
-            timer.start()
+        if point is not None:
+            _ = alyx.api_root  # the address probes come before the flush: not counted
+            kill_at(alyx, point)
         report = flush(outbox, alyx, workers=2, due_only=False)
         print(len(report.sent), flush=True)
     return 0
