@@ -48,7 +48,9 @@ ALYXSERVER = REPO / "scripts" / "alyxserver"
 DEFAULT_HOME = REPO / ".alyx-bench"
 
 sys.path.insert(0, str(REPO / "scripts"))
+
 from alyxserver import bulk  # noqa: E402  (standard library only)
+from readme_block import write_block  # noqa: E402
 
 USER, PASSWORD = bulk.USER
 
@@ -712,21 +714,6 @@ def report(rows: list[dict], argv: list[str], server_workers: int) -> str:
     return "\n".join(out) + "\n"
 
 
-README = Path(__file__).resolve().parent / "README.md"
-BEGIN = "<!-- sync_benchmark.py output: begin -->"
-END = "<!-- sync_benchmark.py output: end -->"
-
-
-def write_into_readme(text: str, readme: Path = README) -> None:
-    """Replace what is between the README's two markers with ``text``."""
-    old = readme.read_text(encoding="utf-8")
-    if BEGIN not in old or END not in old:
-        raise SystemExit(f"{readme} has no {BEGIN} ... {END} markers")
-    head, rest = old.split(BEGIN, 1)
-    tail = rest.split(END, 1)[1]
-    readme.write_text(f"{head}{BEGIN}\n{text}{END}{tail}", encoding="utf-8")
-
-
 def _notes(row: dict) -> str:
     notes = []
     runs = row.get("runs", [])
@@ -866,7 +853,7 @@ def main(argv: list[str] | None = None) -> int:
             text = report(runner.rows, shown, options.server_workers)
             print("\n" + text, end="")
             if options.readme:
-                write_into_readme(text)
+                write_block(Path(__file__).name, text)
     return 0
 
 
