@@ -156,8 +156,10 @@ def run_register(args: argparse.Namespace, defaults: Defaults) -> int:
         report = queue_sessions(None, project, options, files, since=args.since, dry_run=True)
         _print_problems(report)
         rows = [_would_send(r.label, r.payload) for r in report.registrations]
-        print(format_table(("session", "weight (g)", "water (ml)", "location"), rows))
-        print(f"\n{len(rows)} registrations (dry run: nothing queued or sent)")
+        if rows:
+            print(format_table(("session", "weight (g)", "water (ml)", "location"), rows))
+            print()
+        print(f"{len(rows)} registrations (dry run: nothing queued or sent)")
         return exit_codes.OK
     with _open_outbox(options, project.path) as outbox:
         report = queue_sessions(outbox, project, options, files, since=args.since)
