@@ -33,6 +33,8 @@ setup(
         "urllib3>=1.26",
         "confapp>=1.1.11",
         "filelock>=3.13",
+        # Windows has no IANA zone files: ALYX_PLUGIN_*_TIME_ZONE names need this package.
+        'tzdata; sys_platform == "win32"',
     ],
     entry_points={"console_scripts": ["pybpod-alyx = pybpod_alyx_module.cli.main:main"]},
     extras_require={

@@ -60,6 +60,7 @@ from pybpod_alyx_module.register.session_file import (  # noqa: E402
     SessionSubject,
 )
 from pybpod_alyx_module.register.values import TaskValues  # noqa: E402
+from pybpod_alyx_module.sync.subjects import server_origin  # noqa: E402
 
 USER = "alice"
 NICKNAMES = [f"SW_{n:03d}" for n in range(1, 261)]
@@ -222,7 +223,14 @@ def main(argv: list[str] | None = None) -> int:
     n = args.sessions
     try:
         registering.delete_registered(layout, NICKNAMES, first, last, [])
-        with AlyxClient(state["base_url"], username=USER, password=seed_data.USERS[USER]) as alyx:
+        # No client-side rate bound (ALYX_PLUGIN_MAX_REQUESTS_PER_MINUTE): the benchmark measures
+        # the work against the server's own floor, which sends unbounded too.
+        with AlyxClient(
+            state["base_url"],
+            username=USER,
+            password=seed_data.USERS[USER],
+            max_requests_per_minute=None,
+        ) as alyx:
             token = alyx.login()
             subjects = {
                 s["nickname"]: AlyxSubject(
@@ -233,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
                     s["lab"],
                     tuple(s.get("projects") or ()),
                     s["url"],
+                    server_origin(alyx.api_root),  # the server a sync would record
                 )
                 for s in alyx.subjects(responsible_user=USER)
                 if s["nickname"] in NICKNAMES

@@ -215,6 +215,8 @@ def child_ours(args: argparse.Namespace) -> Callable[[], dict]:
     from pybpod_alyx_module.sync import SubjectSelection, download_subjects
 
     options = {}
+    if "max_requests_per_minute" in inspect.signature(AlyxClient).parameters:
+        options["max_requests_per_minute"] = None  # the floor and 1.1.2 are not rate-bound
     if args.page_workers:
         if "page_workers" not in inspect.signature(AlyxClient).parameters:
             raise SystemExit("this AlyxClient has no page_workers option")
@@ -244,7 +246,9 @@ def child_ours_details(args: argparse.Namespace) -> Callable[[], dict]:
     from pybpod_alyx_module.sync import SubjectSelection, add_details, download_subjects
 
     def run() -> dict:
-        with AlyxClient(args.url, username=USER, password=PASSWORD) as client:
+        with AlyxClient(
+            args.url, username=USER, password=PASSWORD, max_requests_per_minute=None
+        ) as client:
             records = download_subjects(client, SubjectSelection(responsible_user=USER))
             records = add_details(client, records)
         return {"subjects": sum(1 for r in records if "water_administrations" in r)}

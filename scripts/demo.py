@@ -1,9 +1,11 @@
 """The README's main job: a real local Alyx with sample subjects, synced into a PyBpod project.
 
 Brings up alyx-local (``scripts/alyxserver``; it keeps running afterwards, on the same
-port as last time when that port is free) and logs the sample user ``alice`` in once
-(the token is saved in the demo's own token file; no password is written anywhere).
-Then:
+port as last time when that port is free, or on ``--port``) and logs the sample user
+``alice`` in once (the token is saved in the demo's own token file; no password is written
+anywhere). The server's home is the demo's own (``ALYX_LOCAL_HOME``, default
+``<repo>/.alyx-local``; the tests use another) and keeps its data across stops and starts:
+what was registered or changed on the local Alyx is still there next time. Then:
 
 - with a display, opens the real PyBpod GUI with the plugin enabled, on the demo project
   pointed at the local Alyx: right-click the project, "Sync to Alyx", Connect, Get Subjects;
@@ -13,8 +15,9 @@ Then:
 Everything lives in ``demo/`` inside the repository: ``demo/user_settings.py`` (read by
 PyBpod and by ``pybpod-alyx`` run from there), the token file
 ``demo/.pybpod_alyx/tokens.json`` (never the user's own ``~/.pybpod_alyx``) and the project
-``demo/alyx-demo/``, kept between runs (``--fresh`` starts it anew). ``--stop`` only stops
-the local Alyx. Run it through ``scripts/demo``, which installs what is missing first.
+``demo/alyx-demo/``, kept between runs. ``--fresh`` starts both anew: the project, and the
+local Alyx back to its sample data. ``--stop`` only stops the local Alyx (its data stays).
+Run it through ``scripts/demo``, which installs what is missing first.
 """
 
 from __future__ import annotations
@@ -57,10 +60,10 @@ ALYX_PLUGIN_TOKEN_FILE = {token_file!r}
 """
 
 
-def alyxserver(command: str) -> subprocess.CompletedProcess:
+def alyxserver(command: str, *options: str) -> subprocess.CompletedProcess:
     """``python scripts/alyxserver COMMAND``: its logs go to our stderr, its JSON is returned."""
     return subprocess.run(
-        [sys.executable, str(SCRIPTS / "alyxserver"), command],
+        [sys.executable, str(SCRIPTS / "alyxserver"), command, *options],
         check=True,
         stdout=subprocess.PIPE,
         text=True,
@@ -75,17 +78,28 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--user", default="alice", choices=sorted(seed_data.USERS))
     parser.add_argument("--headless", action="store_true", help="sync without the GUI")
-    parser.add_argument("--fresh", action="store_true", help="start demo/alyx-demo/ anew")
     parser.add_argument(
-        "--stop", action="store_true", help="only stop the local Alyx (nothing else)"
+        "--fresh",
+        action="store_true",
+        help="start demo/alyx-demo/ anew and bring the local Alyx back to its sample data",
+    )
+    parser.add_argument(
+        "--port",
+        help="serve the local Alyx on this port (default: $ALYX_LOCAL_PORT, else the last one)",
+    )
+    parser.add_argument(
+        "--stop", action="store_true", help="only stop the local Alyx (its data stays)"
     )
     args = parser.parse_args()
     if args.stop:
         return alyxserver("stop").returncode
 
-    server = json.loads(alyxserver("start").stdout)
-    if args.fresh and PROJECT.exists():
-        shutil.rmtree(PROJECT)
+    if args.fresh:
+        alyxserver("reset")  # the next start restores the sample data
+        if PROJECT.exists():
+            shutil.rmtree(PROJECT)
+    port = ("--port", args.port) if args.port else ()
+    server = json.loads(alyxserver("start", "--keep-data", *port).stdout)
     write_settings(server["base_url"], args.user)
     os.chdir(FOLDER)  # pybpod-alyx reads demo/user_settings.py there
     # A sample user of the local test server: its password is public test data.
@@ -154,7 +168,7 @@ def print_next_steps(address: str, user: str) -> None:
     ]
     print(f"""
 The local Alyx keeps running at {address} (API: {address}/api).
-Stop it with: scripts/demo --stop
+Stop it with: scripts/demo --stop (its data stays; --fresh brings back the sample data)
 
 Sample users (test data from scripts/alyxserver/seed_data.py):""")
     print(format_table(("user", "password", "alive subjects"), users))
@@ -172,7 +186,8 @@ Sample users (test data from scripts/alyxserver/seed_data.py):""")
     print("  cd demo")
     for command, what in tries:
         print(f"  {CLI} {command:<{width}}  # {what}")
-    print("Or run scripts/demo again: it keeps demo/alyx-demo/ and syncs it (--fresh starts anew).")
+    print("Or run scripts/demo again: it keeps demo/alyx-demo/ and the local Alyx's data, and")
+    print("syncs again (--fresh starts both anew).")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -14,12 +15,18 @@ SCRIPTS_DIR = Path(__file__).resolve().parent.parent / "scripts"
 sys.path.insert(0, str(SCRIPTS_DIR))
 
 from alyxserver import seed_data  # noqa: E402
+from alyxserver.layout import TESTS_HOME, Layout  # noqa: E402
 
 # ---------------------------------------------------------------------------------------
-# The real Alyx server (alyx-local on PostgreSQL), seeded with alyxserver.seed_data.
+# The real Alyx server (alyx-local on PostgreSQL, configured like the canonical cortex-lab
+# deployment), seeded with alyxserver.seed_data, in the tests' own home: ALYX_LOCAL_HOME
+# (as scripts/test and .ci/run set it), else <repo>/.alyx-test, never the demo's. Set here,
+# at import, so that every Layout() of the tests and every process they start agree on it.
 # Started by `python scripts/alyxserver start`, which reuses a server already running
-# (e.g. one started by CI or by scripts/test); stopped at the end only if we started it.
+# (e.g. one started by CI); stopped at the end only if we started it. Each start from
+# stopped restores the seed.
 # ---------------------------------------------------------------------------------------
+os.environ.setdefault("ALYX_LOCAL_HOME", str(TESTS_HOME))
 ALYX_SERVER_SCRIPT = SCRIPTS_DIR / "alyxserver"
 ALYX_START_TIMEOUT = 15 * 60  # a first start builds a venv (~1 min) and the seed
 
@@ -48,6 +55,13 @@ def _stderr_tail(text: str, lines: int = 40) -> str:
 @pytest.fixture(scope="session")
 def alyx_server():
     """The seeded local Alyx; fails (never skips) the tests that need it if it cannot start."""
+    home = Layout()
+    if home.keeps_data_marker.is_file():
+        pytest.fail(
+            f"ALYX_LOCAL_HOME={home.home} keeps a user's data (the demo's home): the tests "
+            f"need a home of their own; unset ALYX_LOCAL_HOME to use {TESTS_HOME}",
+            pytrace=False,
+        )
     already_running = _alyxserver("status", timeout=60).returncode == 0
     try:
         result = _alyxserver("start", timeout=ALYX_START_TIMEOUT)

@@ -46,9 +46,10 @@ class Answer:
     ``fault`` is ``None`` for a normal answer, ``"reset"`` to close the socket with
     an RST instead of answering, ``"cut"`` to announce ``length`` bytes, send
     ``body`` (shorter) and close, ``"drip-headers"`` to send the whole answer one byte
-    every ``interval`` seconds, or ``"drip-body"`` to send the headers at once and the
-    body one byte every ``interval`` seconds. ``delay`` seconds pass before anything
-    is sent.
+    every ``interval`` seconds, ``"drip-body"`` to send the headers at once and the
+    body one byte every ``interval`` seconds, or ``"raw"`` to send ``body`` as the whole
+    answer (no status line or headers of the stub's) and close. ``delay`` seconds pass
+    before anything is sent.
     """
 
     status: int = 200
@@ -86,6 +87,11 @@ class Answer:
         timeout), from the status line on with ``headers_too``, else from the body on."""
         fault = "drip-headers" if headers_too else "drip-body"
         return cls.json(data, fault=fault, interval=interval)
+
+    @classmethod
+    def raw_bytes(cls, data: bytes) -> Answer:
+        """``data`` as the whole answer, status line included (e.g. not HTTP at all)."""
+        return cls(body=data, fault="raw")
 
     @classmethod
     def cut(cls, body: bytes, length: int) -> Answer:
@@ -178,6 +184,11 @@ class FaultServer:
 
         self.route("GET", path, page)
 
+    def forget_requests(self) -> None:
+        """Start the request log afresh (between the generated examples of one test)."""
+        with self._lock:
+            self.requests.clear()
+
     def count(self, method: str, path: str) -> int:
         """How many ``method`` requests reached ``path`` (any query string)."""
         with self._lock:
@@ -245,6 +256,12 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = IDLE_TIMEOUT
     server: _Server
 
+    def setup(self) -> None:
+        """No Nagle delay: headers and body are two writes, and the client's delayed ACK
+        would otherwise hold each answer 40 ms (tests that make hundreds of requests)."""
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, format: str, *args: Any) -> None:
         """Silence the per-request log on stderr."""
 
@@ -276,6 +293,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if answer.fault in ("drip-headers", "drip-body"):
             self._drip(answer)
+            return
+        if answer.fault == "raw":
+            self.close_connection = True
+            self.wfile.write(answer.body)
             return
         self.send_response(answer.status)
         for name, value in answer.headers.items():

@@ -1,19 +1,23 @@
 """The local Alyx (``scripts/alyxserver``) holds the seed the rest of the suite relies on.
 
 Plain ``requests`` on purpose: these check the server and its seed, not our client. The
-last tests check the server script's own choices (its port) and the demo's ``--stop``.
+last tests check the server script's own choices (its port, its homes: the tests' server
+is never the demo's, whose data survives a stop) and the demo's ``--stop``.
 """
 
+import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 import requests
 from alyxserver import server
-from alyxserver.layout import Layout, seed_hash
+from alyxserver.layout import DEMO_HOME, TESTS_HOME, Layout, seed_hash
 
 TIMEOUT = 30
 SCRIPTS_DIR = Path(__file__).resolve().parent.parent / "scripts"
@@ -159,3 +163,87 @@ def test_demo_stop_only_stops_the_server(tmp_path):
     assert not (home / "venv").exists() and not (home / "server.json").exists()
     after = sorted((p, p.stat().st_mtime_ns) for p in demo.rglob("*")) if demo.exists() else None
     assert after == before
+
+
+# -- the tests' home, the demo's home -------------------------------------------------------
+REPO = SCRIPTS_DIR.parent
+TESTS_HOME_DEFAULT = 'export ALYX_LOCAL_HOME="${ALYX_LOCAL_HOME:-$PWD/.alyx-test}"'
+
+
+def test_the_tests_server_lives_in_the_tests_home_not_the_demos(alyx_server):
+    layout = Layout()
+    assert layout.home == Path(os.environ["ALYX_LOCAL_HOME"]).resolve()
+    assert layout.home != DEMO_HOME.resolve()
+    assert server.read_state(layout)["base_url"] == alyx_server.base_url
+
+
+@pytest.mark.parametrize("script", ["scripts/test", ".ci/run"])
+def test_ci_and_the_test_command_default_to_the_fixtures_home(script):
+    assert TESTS_HOME == REPO / ".alyx-test"
+    assert TESTS_HOME_DEFAULT in (REPO / script).read_text()
+
+
+def test_a_chosen_port_that_is_taken_is_refused_with_what_to_do(tmp_path):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(server.ServerError, match=f"port {port} is in use: choose another"):
+            server.port_to_serve(Layout(tmp_path), chosen=port)
+
+
+@pytest.fixture
+def reachable_home():
+    """A home PostgreSQL's own user can reach (pytest's tmp_path is private to us)."""
+    home = Path(tempfile.mkdtemp(prefix="alyx-home-"))
+    home.chmod(0o755)
+    yield home
+    alyxserver(home, "stop")
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def alyxserver(home: Path, *args: str) -> dict | None:
+    """``alyxserver`` on ``home``, with one gunicorn worker (it boots in half the time)."""
+    result = subprocess.run(
+        [sys.executable, str(SCRIPTS_DIR / "alyxserver"), *args],
+        env=dict(os.environ, ALYX_LOCAL_HOME=str(home), ALYX_LOCAL_WORKERS="1"),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout) if result.stdout.strip() else None
+
+
+def test_a_home_that_keeps_data_keeps_it_across_a_stop_on_the_port_chosen(
+    alyx_server, reachable_home, seed
+):
+    """The demo's case: what a user changed survives ``stop``; ``reset`` forgets it."""
+    tests_layout = Layout()
+    dump = tests_layout.dump_file(server.read_state(tests_layout)["seed_hash"])
+    shutil.copy(dump, reachable_home / dump.name)  # the seed is built once, by the tests' home
+    port = server.free_port()
+    started = alyxserver(reachable_home, "start", "--keep-data", "--port", str(port))
+    assert (started["port"], started["keeps_data"]) == (port, True)
+    username, password = seed.ADMIN_USER
+    token = requests.post(
+        started["url"] + "/auth-token",
+        json={"username": username, "password": password},
+        timeout=TIMEOUT,
+    ).json()["token"]
+    headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
+    subject = {"nickname": "kept_mouse", "lab": "cortexlab", "responsible_user": username}
+    made = requests.post(started["url"] + "/subjects", json=subject, headers=headers, timeout=30)
+    assert made.status_code == 201, made.text
+
+    alyxserver(reachable_home, "stop")
+    again = alyxserver(reachable_home, "start")  # the home remembers --keep-data
+    kept = requests.get(
+        again["url"] + "/subjects", params={"nickname": "kept_mouse"}, headers=headers, timeout=30
+    )
+    assert (again["port"], kept.json()["count"]) == (port, 1)
+
+    alyxserver(reachable_home, "reset")  # what `scripts/demo --fresh` does first
+    assert not (reachable_home / "pgdata").exists()
+    assert not Layout(reachable_home).database_record.exists()  # the next start restores the seed

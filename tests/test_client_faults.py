@@ -36,6 +36,9 @@ from pybpod_alyx_module.alyx import (
     BadResponseError,
     InvalidTokenError,
     NotFoundError,
+    NotLoggedInError,
+    RetryPolicy,
+    ServerBusyError,
     ServerError,
     ServerTimeoutError,
     ServerUnreachableError,
@@ -48,6 +51,9 @@ pytestmark = [pytest.mark.fault, pytest.mark.timeout(20)]
 TIMEOUT = (1.0, 0.5)
 #: Extra seconds allowed on every time bound: these are not performance tests.
 SLACK = 3.0
+#: The client's retry policy in these tests: the default, with its floor (the first wait
+#: before a retry) scaled down as the timeouts are, so that a retry fits in a deadline.
+POLICY = RetryPolicy(floor=0.1)
 
 PROXY_502 = (
     "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n"
@@ -68,7 +74,13 @@ def make_client() -> Iterator[Callable[..., AlyxClient]]:
     clients: list[AlyxClient] = []
 
     def make(address: str, **kwargs: Any) -> AlyxClient:
-        options = {"username": USERNAME, "password": PASSWORD, "timeout": TIMEOUT, "retries": 1}
+        options = {
+            "username": USERNAME,
+            "password": PASSWORD,
+            "timeout": TIMEOUT,
+            "retries": 1,
+            "retry_policy": POLICY,
+        }
         options.update(kwargs)
         clients.append(AlyxClient(address, **options))
         return clients[-1]
@@ -79,11 +91,11 @@ def make_client() -> Iterator[Callable[..., AlyxClient]]:
 
 
 def budget(retries: int, timeout=TIMEOUT) -> float:
-    """The longest a request may take: every attempt times out, plus urllib3's backoff and slack.
+    """The longest a request may take: every attempt times out, plus the policy's waits and slack.
 
-    urllib3 sleeps ``0.5 * 2 ** (n - 1)`` s before the n-th retry, nothing before the first.
+    The policy waits at most ``floor * 2 ** (n - 1)`` s before the n-th retry.
     """
-    backoff = sum(0.5 * 2 ** (n - 1) for n in range(2, retries + 1))
+    backoff = sum(POLICY.floor * 2 ** (n - 1) for n in range(1, retries + 1))
     return (retries + 1) * sum(timeout) + backoff + SLACK
 
 
@@ -245,18 +257,19 @@ def test_429_with_short_retry_after_waits_then_returns_the_data(stub, make_clien
     assert stub.count("GET", "/api/subjects") == 2
 
 
-def test_429_with_long_retry_after_raises_server_error_at_once(stub, make_client):
-    """A server asking for an hour's wait gets no retry: the user is told at once, with the wait."""
+def test_429_with_long_retry_after_raises_server_busy_at_once(stub, make_client):
+    """A server asking for an hour's wait gets no retry: the user is told at once, with the
+    wait, and the caller when to come back (the policy's ceiling, 300 s)."""
     stub.script(
         "GET",
         "/api/subjects",
         Answer.json({"detail": "Throttled."}, status=429, headers={"Retry-After": "3600"}),
     )
     client = make_client(stub.url, token="token", retries=3)
-    with within(SLACK), pytest.raises(ServerError) as caught:
+    with within(SLACK), pytest.raises(ServerBusyError) as caught:
         client.get("subjects")
     assert stub.count("GET", "/api/subjects") == 1
-    assert caught.value.status == 429
+    assert caught.value.status == 429 and caught.value.retry_after == POLICY.ceiling
     assert_plain(caught.value, "HTTP 429", "3600 s", "/api/subjects")
 
 
@@ -393,6 +406,27 @@ def test_wrong_password_raises_bad_credentials_naming_user_and_address(stub, mak
         "Unable to log in with provided credentials.",
         secrets=["not-the-password"],
     )
+    assert not client.is_logged_in
+
+
+def test_a_token_no_header_can_carry_is_never_sent(stub, make_client, tmp_path):
+    """A damaged token file holding ``tök`` would make http.client fail with a traceback:
+    the token is dropped, the saved one forgotten, and the user asked to log in."""
+    store = TokenStore(tmp_path / "tokens.json")
+    store.save(f"{stub.url}/api", USERNAME, "tök\u2028n")
+    client = make_client(stub.url, password=None, token="tök", token_store=store)
+    with within(SLACK), pytest.raises(NotLoggedInError):
+        client.get("subjects")
+    assert stub.count("GET", "/api/subjects") == 0
+    assert store.get(f"{stub.url}/api", USERNAME) is None
+
+
+def test_a_login_answered_with_a_token_no_header_can_carry_is_refused(stub, make_client):
+    stub.script("POST", "/api/auth-token", Answer.json({"token": "a b\nc"}))
+    client = make_client(stub.url)
+    with within(SLACK), pytest.raises(BadResponseError) as caught:
+        client.login()
+    assert_plain(caught.value, "without a token", "printable ASCII")
     assert not client.is_logged_in
 
 

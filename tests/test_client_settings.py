@@ -1,20 +1,25 @@
-"""One door from settings to an Alyx client, for the GUI (confapp) and the command line alike."""
+"""One door from settings to an Alyx client, for the GUI (confapp) and the command line alike.
+
+The checks of each setting are in test_settings_door.py.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import types
 
 import pytest
 
-from pybpod_alyx_module import client_settings, settings
+from pybpod_alyx_module import plugin_settings, settings
 from pybpod_alyx_module.cli.defaults import Defaults, load_defaults
-from pybpod_alyx_module.client_settings import client_from_settings, read_settings
+from pybpod_alyx_module.client_settings import client_from_settings
+from pybpod_alyx_module.plugin_settings import PluginSettings, SettingsError, read_settings
 
 
 @pytest.fixture(autouse=True)
 def warn_again(monkeypatch):
-    monkeypatch.setattr(client_settings, "_warned", False)
+    monkeypatch.setattr(plugin_settings, "_warned", False)
 
 
 def test_missing_settings_fall_back_to_the_plugins_defaults():
@@ -38,9 +43,17 @@ def test_the_command_line_reads_user_settings_through_the_same_door(tmp_path):
     defaults = load_defaults(tmp_path)
 
     assert defaults.source == tmp_path / "user_settings.py"
-    assert client_settings.ClientSettings(**{
-        name: getattr(defaults, name) for name in client_settings.ClientSettings.__dataclass_fields__
-    }) == read_settings(module)  # fmt: skip
+    assert isinstance(defaults, PluginSettings)
+    assert {
+        item.name: getattr(defaults, item.name) for item in dataclasses.fields(PluginSettings)
+    } == dataclasses.asdict(read_settings(module))
+
+
+def test_a_bad_user_settings_value_stops_the_command_line_defaults(tmp_path):
+    (tmp_path / "user_settings.py").write_text("ALYX_PLUGIN_RETRIES = 'a few'\n")
+
+    with pytest.raises(SettingsError, match="ALYX_PLUGIN_RETRIES = 'a few', expected a whole"):
+        load_defaults(tmp_path)
 
 
 def test_the_client_gets_the_settings_timeouts_retries_and_token_file(tmp_path):
@@ -61,6 +74,7 @@ def test_the_client_gets_the_settings_timeouts_retries_and_token_file(tmp_path):
         assert client.timeout == (1.5, 7.0)
         assert str(client.token_store.path) == str(tmp_path / "tokens.json")
         assert client.session.get_adapter("http://x").max_retries.total == 0
+        assert read.max_requests_per_minute == settings.ALYX_PLUGIN_MAX_REQUESTS_PER_MINUTE
 
 
 def test_a_clear_text_password_warns_once_and_never_shows(caplog):
@@ -83,7 +97,7 @@ def test_the_defaults_repr_hides_the_password():
         connect_timeout=1.0,
         read_timeout=2.0,
         retries=0,
-        token_file="t",
+        token_file="~/t",
     )
 
     assert "s3cret-pw" not in repr(defaults) and "s3cret-pw" not in str(defaults)

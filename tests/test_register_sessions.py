@@ -18,11 +18,12 @@ from pybpod_alyx_module.register import (
     session_files,
 )
 from pybpod_alyx_module.register.records import AlyxSubject
+from pybpod_alyx_module.sync.fields import local_fields
 from pybpod_alyx_module.sync.project_files import open_project
-from pybpod_alyx_module.sync.subjects import new_subject_document
+from pybpod_alyx_module.sync.subjects import new_subject_document, stamp_server
 
-T0 = datetime.datetime(2031, 3, 4, 10, 0, 0, 123456)
-T1 = datetime.datetime(2031, 3, 4, 10, 45, 0)
+T0 = datetime.datetime(2021, 3, 4, 10, 0, 0, 123456)
+T1 = datetime.datetime(2021, 3, 4, 10, 45, 0)
 
 
 def alyx_fields(nickname: str, alyx_id: str, server: str = "http://alyx.lab:8000") -> dict:
@@ -32,6 +33,7 @@ def alyx_fields(nickname: str, alyx_id: str, server: str = "http://alyx.lab:8000
         "alyx_id": alyx_id,
         "lab": "cortexlab",
         "projects": ["ibl_behaviour"],
+        "alyx_server": server,
     }
 
 
@@ -86,7 +88,11 @@ def test_each_alyx_subject_gets_a_session_then_weighing_then_water(project):
         [subject(project, "M1"), subject(project, "M2"), subject(project, "lab_pet")],
         T0,
         T1,
-        values={"alyx_water_ml": 0.5, "alyx_weight_g": 20.25, "alyx_n_correct_trials": 2},
+        values={
+            **{f"alyx_water_ml:{name}": 0.5 for name in ("M1", "M2", "lab_pet")},
+            **{f"alyx_weight_g:{name}": 20.25 for name in ("M1", "M2", "lab_pet")},
+            "alyx_n_correct_trials": 2,
+        },
     )
     prepared = prepare_sessions(
         session_files(project.path), alyx_subjects(project), RegisterOptions(), project.path
@@ -95,8 +101,8 @@ def test_each_alyx_subject_gets_a_session_then_weighing_then_water(project):
     assert [r.payload["subject"]["nickname"] for r in prepared.registrations] == ["M1", "M2"]
     payload = prepared.registrations[0].payload
     body = payload["session"]
-    assert body["start_time"] == "2031-03-04T10:00:00"
-    assert body["end_time"] == "2031-03-04T10:45:00"
+    assert body["start_time"] == "2021-03-04T10:00:00"
+    assert body["end_time"] == "2021-03-04T10:45:00"
     assert (body["n_trials"], body["n_correct_trials"]) == (3, 2)
     assert body["users"] == ["alice"] and body["type"] == "Experiment"
     assert body["procedures"] == ["Behavior training/tasks"]
@@ -105,7 +111,7 @@ def test_each_alyx_subject_gets_a_session_then_weighing_then_water(project):
     assert payload["weighing"] == {
         "subject": "cortexlab__M1",
         "weight": 20.25,
-        "date_time": "2031-03-04T10:00:00",
+        "date_time": "2021-03-04T10:00:00",
         "user": "alice",
     }
     assert payload["water"]["subject"] == "cortexlab__M1"
@@ -118,15 +124,15 @@ def test_a_session_across_midnight_keeps_its_start_date(project):
     write_session(
         setup_folder(project),
         [subject(project, "M1")],
-        datetime.datetime(2031, 3, 4, 23, 50),
-        datetime.datetime(2031, 3, 5, 0, 40),
+        datetime.datetime(2021, 3, 4, 23, 50),
+        datetime.datetime(2021, 3, 5, 0, 40),
     )
     prepared = prepare_sessions(
         session_files(project.path), alyx_subjects(project), RegisterOptions(), project.path
     )
     body = prepared.registrations[0].payload["session"]
-    assert body["start_time"].startswith("2031-03-04T23:50")
-    assert body["end_time"].startswith("2031-03-05T00:40")
+    assert body["start_time"].startswith("2021-03-04T23:50")
+    assert body["end_time"].startswith("2021-03-05T00:40")
 
 
 def test_sessions_that_never_ended_or_have_no_alyx_subject_are_reported_not_registered(project):
@@ -185,7 +191,17 @@ def test_weighings_and_water_name_the_subject_as_each_server_layout_does():
 
     assert subject_at("https://alyx.lab/subjects/M1").record_key == "M1"
     assert subject_at("http://h:8000/api/subjects/cortexlab__M1").record_key == "cortexlab__M1"
-    assert subject_at("http://h:8000/api/subjects/cortexlab__M1").server == "http://h:8000"
+
+
+def test_a_subject_names_the_server_the_sync_recorded_not_the_one_its_url_claims(project):
+    (m1,) = [s for s in alyx_subjects(project).values() if s.name == "M1"]
+    assert m1.server == "http://alyx.lab:8000"
+    subject(project, "M1").data["url"] = "https://elsewhere.org/api/subjects/cortexlab__M1"
+    (m1,) = [s for s in alyx_subjects(project).values() if s.name == "M1"]
+    assert m1.server == "http://alyx.lab:8000"
+    del subject(project, "M1").data["alyx_server"]
+    (m1,) = [s for s in alyx_subjects(project).values() if s.name == "M1"]
+    assert m1.server == ""
 
 
 def test_a_session_that_ends_before_it_starts_is_reported(project):
@@ -205,3 +221,14 @@ def test_a_dry_run_writes_no_outbox(project, tmp_path):
     assert [r.payload["subject"]["nickname"] for r in report.registrations] == ["M1"]
     assert report.queued == 0 and not (tmp_path / "o").exists()
     assert not (Path(project.path) / "alyx_outbox.sqlite").exists()
+
+
+def test_the_sync_stamps_the_server_it_asked_whatever_a_record_claims():
+    records = [
+        {"id": "a", "url": "https://elsewhere.org/subjects/M1", "alyx_server": "https://evil.org"},
+        {"id": "b"},
+        "not a record",
+    ]
+    stamp_server(records, "HTTP://Alyx.Lab:8000/api")
+    assert [r["alyx_server"] for r in records[:2]] == ["http://alyx.lab:8000"] * 2
+    assert local_fields(records[1]) == {"alyx_id": "b", "alyx_server": "http://alyx.lab:8000"}

@@ -231,7 +231,7 @@ REFUSED = [
     "ends.",
     "x" * 121,
 ]
-ACCEPTED = ["SW_001", "dot.mouse", "souris_é", "a b", "CONSOLE", "COM", "x" * 120, "..mouse"]
+ACCEPTED = ["SW_001", "dot.mouse", "souris_é", "a b", "CONSOLE", "COM", "x" * 65, "..mouse"]
 
 
 @pytest.mark.parametrize("nickname", REFUSED, ids=repr)

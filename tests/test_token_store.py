@@ -9,6 +9,7 @@ import stat
 import pytest
 
 from pybpod_alyx_module.alyx import AlyxClient, TokenStore, token_store
+from pybpod_alyx_module.alyx.token_store import TokenFileError
 
 ROOT = "https://alyx.example.org"
 OTHER_ROOT = "http://localhost:8000/api"
@@ -53,16 +54,18 @@ def test_get_without_a_file_returns_none_and_creates_nothing(path):
     assert not path.parent.exists()
 
 
-def test_loosened_file_is_tightened_on_read_with_a_warning(path, caplog):
-    """A file someone made readable by all (0644) is put back to 0600 the next time it is read."""
+def test_a_file_open_to_others_is_refused_and_left_as_it_is(path, caplog):
+    """A file someone made readable by all (0644) is refused, as OpenSSH refuses such a key:
+    its token may be known. The reason and the fix are said; the file is not changed."""
     store = TokenStore(path)
     store.save(ROOT, "alice", TOKEN)
     os.chmod(path, 0o644)
-    with caplog.at_level(logging.WARNING):
-        assert store.get(ROOT, "alice") == TOKEN
-    assert mode(path) == 0o600
-    assert "readable by others" in caplog.text
-    assert TOKEN not in caplog.text
+    with pytest.raises(TokenFileError, match=r"other users may read or write it \(mode 0644\)"):
+        store.get(ROOT, "alice")
+    with pytest.raises(TokenFileError, match="chmod 600"):
+        store.save(ROOT, "alice", "another-token")
+    assert mode(path) == 0o644
+    assert TOKEN in path.read_text() and "another-token" not in path.read_text()
 
 
 def test_forget_removes_only_that_token(path):
@@ -116,7 +119,8 @@ def test_save_never_leaves_a_temp_file_behind(path):
 
 
 def test_failed_save_keeps_the_old_file_and_removes_the_temp_file(path, monkeypatch):
-    """A crash while saving (disk full, …) leaves the previous tokens intact and no debris."""
+    """A failure while saving (disk full, …) is one clear error; the previous tokens stay
+    intact and no debris is left."""
     store = TokenStore(path)
     store.save(ROOT, "alice", "old-token")
 
@@ -124,7 +128,7 @@ def test_failed_save_keeps_the_old_file_and_removes_the_temp_file(path, monkeypa
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", fail)
-    with pytest.raises(OSError):
+    with pytest.raises(TokenFileError, match=r"Could not save the token in .*No space left"):
         store.save(ROOT, "alice", "new-token")
     monkeypatch.undo()
     assert os.listdir(path.parent) == ["tokens.json"]
@@ -194,6 +198,7 @@ def test_on_windows_no_posix_mode_is_set(path, monkeypatch):
     chmods = []
     monkeypatch.setattr(token_store, "POSIX_MODES", False)
     monkeypatch.setattr(os, "chmod", lambda *args, **kwargs: chmods.append(args))
+    monkeypatch.setattr(os, "fchmod", lambda *args, **kwargs: chmods.append(args))
     store = TokenStore(path)
     assert store.get(ROOT, "alice") == "old-token"
     store.save(ROOT, "alice", TOKEN)

@@ -19,10 +19,13 @@ from .errors import (
     PermissionDeniedError,
     RedirectRefusedError,
     RequestRejectedError,
+    ServerBusyError,
     ServerError,
     ServerTimeoutError,
     ServerUnreachableError,
 )
+from .rate_limit import RateLimiter
+from .retry_policy import RetryPolicy
 from .token_store import TokenStore
 
 __all__ = [
@@ -35,8 +38,11 @@ __all__ = [
     "NotFoundError",
     "NotLoggedInError",
     "PermissionDeniedError",
+    "RateLimiter",
     "RedirectRefusedError",
     "RequestRejectedError",
+    "RetryPolicy",
+    "ServerBusyError",
     "ServerError",
     "ServerTimeoutError",
     "ServerUnreachableError",

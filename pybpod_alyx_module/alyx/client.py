@@ -8,8 +8,9 @@ nor PyBpod, so the command line, the GUI and the tests all share it.
 
 from __future__ import annotations
 
-import builtins
+import dataclasses
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any, Callable
@@ -18,22 +19,18 @@ import requests
 
 from pybpod_alyx_module import settings  # the defaults, written once
 
-from . import errors
-from .address import candidate_roots, has_scheme, normalize_address, same_origin
-from .deadline import Deadline, total_deadline
-from .details import read_details
-from .network_errors import network_error
+from .address import has_scheme, normalize_address, same_origin
+from .exchange import Exchange, WaitReport
+from .login import Login
 from .pagination import iterate_items
-from .responses import (
-    is_invalid_token,
-    is_json,
-    json_body,
-    raise_for_status,
-    refuse_redirect,
-    server_detail,
-)
+from .rate_limit import RateLimiter, limiter_for
+from .records import AlyxRecords
+from .responses import is_invalid_token, json_body, raise_for_status
+from .retry_policy import DEFAULT_POLICY, RetryPolicy
+from .root import find_api_root
+from .server_words import forget
 from .token_store import TokenStore
-from .transport import Timeout, new_session, retry_after, split_timeout
+from .transport import Timeout, split_timeout
 
 logger = logging.getLogger(__name__)
 
@@ -41,16 +38,11 @@ logger = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = (settings.ALYX_PLUGIN_CONNECT_TIMEOUT, settings.ALYX_PLUGIN_READ_TIMEOUT)
 #: Pages of a long list fetched at the same time (Alyx serves requests in parallel).
 DEFAULT_PAGE_WORKERS = 3
-#: Seconds one request may spend waiting for a busy server (HTTP 429) to accept it.
-DEFAULT_BUSY_DEADLINE = 180.0
-#: The wait between tries when a busy server does not say how long (doubles each time).
-BUSY_FIRST_WAIT = 1.0
-
-#: ``on_wait(seconds, message)``: told before each wait for a busy server.
-WaitReport = Callable[[float, str], None]
+#: Requests one client sends a minute at most, from all its threads.
+DEFAULT_MAX_REQUESTS_PER_MINUTE = 240.0
 
 
-class AlyxClient:
+class AlyxClient(Login, AlyxRecords):
     """A logged-in conversation with one Alyx server.
 
     Parameters
@@ -68,9 +60,9 @@ class AlyxClient:
         A token from an earlier login; with it no password is needed.
     timeout
         Seconds, ``(connect, read)`` or one number for both, applied to every request.
-        Each request also has a total deadline, retries included, of the connect
-        timeout plus twice the read timeout (125 s by default): a server that
-        answers a byte at a time cannot hold a request longer.
+        Each try of a request also has a total deadline, network retries included, of
+        the connect timeout plus twice the read timeout (125 s by default): a server
+        that answers a byte at a time cannot hold a try longer.
     retries
         Extra attempts after a connection failure, or after a 502/503/504
         answer to an idempotent request.
@@ -82,12 +74,24 @@ class AlyxClient:
     password_provider
         Called once, only if a password is needed and none was given (no saved
         token, or it expired): e.g. a keyring look-up or a prompt.
+    retry_policy
+        How long to wait before trying again, and when to stop: floor, ceiling and jitter
+        of every wait, the reading of ``Retry-After``, the seconds one request may wait in
+        all (:class:`~.retry_policy.RetryPolicy`; its defaults when ``None``). A server busy
+        for longer raises :class:`~.errors.ServerBusyError`, whose ``retry_after`` says when
+        to come back.
     busy_deadline
-        Seconds one request may wait in all for a busy server (HTTP 429, e.g. Alyx's
-        throttle) to accept it, each wait as long as its ``Retry-After`` asks.
+        Seconds one request may wait in all, replacing the policy's ``busy_budget``.
     on_wait
-        ``on_wait(seconds, message)`` is called before each such wait (the CLI prints
-        it, the GUI shows it); without it the message is logged as a warning.
+        ``on_wait(seconds, message)`` is called before each wait for a server that asked
+        to be asked again (429, 502/503/504; the CLI prints it, the GUI shows it);
+        without it the message is logged as a warning.
+    max_requests_per_minute
+        Requests this client sends a minute at most, from all its threads and whatever the
+        server answers (``None``: no limit): many rigs flushing after an outage must not
+        flood the server.
+    sleep
+        What waits (``time.sleep``): a test's fake clock, say.
 
     Examples
     --------
@@ -112,33 +116,85 @@ class AlyxClient:
         token_store: TokenStore | None = None,
         password_provider: Callable[[], str | None] | None = None,
         page_workers: int = DEFAULT_PAGE_WORKERS,
-        busy_deadline: float = DEFAULT_BUSY_DEADLINE,
+        busy_deadline: float | None = None,
         on_wait: WaitReport | None = None,
+        retry_policy: RetryPolicy | None = None,
+        max_requests_per_minute: float | None = DEFAULT_MAX_REQUESTS_PER_MINUTE,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.address = normalize_address(address)
         #: False when the user typed no ``http://``/``https://`` (https was assumed).
         self.scheme_typed = has_scheme(address)
         self.username = username or None
-        self._password = password or None
-        self.token = token or None
-        self.timeout = split_timeout(timeout)
-        #: Seconds one request may take from start to end, retries included.
-        self.deadline = total_deadline(self.timeout)
+        self._password: str | None = None
+        self._keep_password(password)
+        self._token: str | None = None
+        self.token = token
         self.token_store = token_store
         self._password_provider = password_provider
         self.page_workers = max(1, page_workers)
-        self.busy_deadline = busy_deadline
-        self.on_wait = on_wait
-        self.session = new_session(retries)
+        policy = retry_policy or DEFAULT_POLICY
+        if busy_deadline is not None:
+            policy = dataclasses.replace(policy, busy_budget=busy_deadline)
+        self._exchange = Exchange(
+            self.address,
+            split_timeout(timeout),
+            retries,
+            policy,
+            limiter_for(max_requests_per_minute, sleep),
+            sleep,
+            on_wait,
+        )
         self._api_root: str | None = None
+        self._api_root_lock = threading.Lock()
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The policy every wait of this client follows."""
+        return self._exchange.policy
+
+    @property
+    def rate_limiter(self) -> RateLimiter | None:
+        """The bound on this client's requests a minute, shared by its threads."""
+        return self._exchange.limiter
+
+    @property
+    def busy_deadline(self) -> float:
+        """Seconds one request may wait in all (the policy's ``busy_budget``)."""
+        return self._exchange.policy.busy_budget
+
+    @property
+    def timeout(self) -> tuple[float, float]:
+        """``(connect, read)`` seconds of every request."""
+        return self._exchange.timeout
+
+    @property
+    def deadline(self) -> float:
+        """Seconds one try of a request may take from start to end, retries included."""
+        return self._exchange.deadline
+
+    @property
+    def session(self) -> requests.Session:
+        """The ``requests`` session under the client (its pool, headers and retries)."""
+        return self._exchange.session
+
+    @property
+    def on_wait(self) -> WaitReport | None:
+        """Told of each wait for a server that asked for one; else a warning is logged."""
+        return self._exchange.on_wait
+
+    @on_wait.setter
+    def on_wait(self, report: WaitReport | None) -> None:
+        self._exchange.on_wait = report
 
     def __repr__(self) -> str:
         state = "with token" if self.token else "not logged in"
         return f"<AlyxClient {self.username or '(no user)'}@{self.address} {state}>"
 
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool; the client's secrets are no longer scrubbed from errors."""
         self.session.close()
+        forget(self)
 
     def __enter__(self) -> AlyxClient:
         return self
@@ -150,52 +206,14 @@ class AlyxClient:
 
     @property
     def api_root(self) -> str:
-        """The URL under which the REST endpoints live, found on first use.
+        """The URL under which the REST endpoints live, found on first use (:mod:`.root`).
 
-        Each candidate root is asked for ``auth-token`` with a GET: an Alyx
-        answers "method not allowed" (405) there, any other site 404.
+        Found once, by one thread: the others (page or flush workers) wait for it.
         """
-        if self._api_root is None:
-            tried = []
-            for root in candidate_roots(self.address):
-                response = self._probe(root + "/auth-token")
-                if response.status_code == 405 or is_json(response):
-                    self._api_root = root
-                    break
-                if response.status_code >= 500:
-                    raise_for_status(response)
-                tried.append(f"{root}/auth-token (HTTP {response.status_code})")
-            else:
-                raise errors.NotFoundError(
-                    f"No Alyx server found at {self.address}: tried {', '.join(tried)}",
-                    url=self.address,
-                )
+        with self._api_root_lock:
+            if self._api_root is None:
+                self._api_root = find_api_root(self._exchange, self.address, self.scheme_typed)
         return self._api_root
-
-    def _probe(self, url: str) -> requests.Response:
-        """GET ``url`` (no credentials) to find the root.
-
-        Without a typed scheme https is assumed; a plain-http server then never
-        completes the TLS handshake. The probe is given the connect timeout only, and
-        its failure says what was tried and suggests ``http://``. The client never
-        switches to http by itself: the password would then travel unencrypted.
-        """
-        if self.scheme_typed:
-            return self._send("GET", url)
-        seconds = self.timeout[0]
-        try:
-            return self._send("GET", url, deadline=seconds)
-        except errors.ServerUnreachableError as exc:
-            plain = "http://" + self.address.split("://", 1)[1]
-            timed_out = isinstance(exc, errors.ServerTimeoutError)
-            reason = f"no answer within {seconds:g} s" if timed_out else str(exc)
-            raise type(exc)(
-                f"No Alyx answered over https at {self.address}: no scheme was typed, so "
-                f"https was assumed, and GET {url} got {reason}. If the server speaks plain "
-                f"HTTP, type {plain} (the password then travels unencrypted: on a trusted "
-                "network only).",
-                url=url,
-            ) from None
 
     def url(self, path: str) -> str:
         """The absolute URL of an endpoint path such as ``'subjects'`` or ``'/users'``.
@@ -206,56 +224,6 @@ class AlyxClient:
         if path.startswith(("http://", "https://")):
             return same_origin(path, self.api_root)
         return f"{self.api_root}/{path.lstrip('/')}"
-
-    # -- logging in --------------------------------------------------------------
-
-    def login(self) -> str:
-        """Exchange the user name and password for a token, and return it.
-
-        The token is saved in the token store, if there is one.
-
-        Raises
-        ------
-        BadCredentialsError
-            The server refused the user name or the password.
-        ServerUnreachableError
-            The server could not be reached within the timeout.
-        """
-        if not self.username or not self._password_at_hand():
-            raise errors.NotLoggedInError(
-                f"To log in to {self.address}, give a user name and a password"
-            )
-        response = self._send_when_accepted(
-            "POST",
-            self.url("auth-token"),
-            auth=False,
-            data={"username": self.username, "password": self._password},
-        )
-        if response.status_code == 400:
-            detail = server_detail(response)
-            raise errors.BadCredentialsError(
-                f"Alyx at {self.address} refused the user name '{self.username}' or its password"
-                + (f" ({detail})" if detail else ""),
-                url=response.url,
-                status=400,
-                detail=detail,
-            )
-        raise_for_status(response)
-        body = json_body(response)
-        if not isinstance(body, dict) or not isinstance(body.get("token"), str):
-            raise errors.BadResponseError(
-                f"{response.url} answered a login without a token", url=response.url
-            )
-        self.token = body["token"]
-        if self.token_store is not None:
-            self.token_store.save(self.api_root, self.username, self.token)
-        logger.info("Logged in to %s as %s", self.api_root, self.username)
-        return self.token
-
-    @property
-    def is_logged_in(self) -> bool:
-        """True once the client holds a token (it may still have expired on the server)."""
-        return self.token is not None
 
     # -- requests ----------------------------------------------------------------
 
@@ -305,173 +273,28 @@ class AlyxClient:
         """PATCH a JSON body (change some fields of a record) and return the server's JSON."""
         return self._call("PATCH", path, json=data)
 
-    # -- Alyx records ------------------------------------------------------------
-
-    def subjects(self, **filters: Any) -> Iterator[dict]:
-        """Every subject matching ``filters`` (``responsible_user``, ``alive``, ``lab``, ``project``, …)."""
-        return self.list("subjects", **filters)
-
-    def subject(self, subject_id: str) -> dict:
-        """The full record of one subject, weighings and water administrations included.
-
-        Subjects are looked up by their Alyx ``id``: a nickname is unique only
-        within a lab, and cortex-lab's detail URL (``/subjects/<nickname>``) answers
-        500 for twins in two labs. The list entry is completed with the weighings and
-        water administrations filtered by the subject's id (:mod:`.details`).
-
-        Raises
-        ------
-        NotFoundError
-            No subject has this id.
-        BadResponseError
-            The server answered the weighings or water of another subject.
-        """
-        matches = [s for s in self.list("subjects", id=subject_id) if s.get("id") == subject_id]
-        if not matches:
-            raise errors.NotFoundError(
-                f"No subject with id {subject_id} on {self.address}", url=self.url("subjects")
-            )
-        (detailed,), failures = read_details(self, matches[:1])
-        if failures:
-            raise errors.BadResponseError(
-                f"Could not read the details of {detailed.get('nickname')} on {self.address}: "
-                f"{failures[0].reason}",
-                url=self.url("subjects"),
-            )
-        return detailed
-
-    def users(self, **filters: Any) -> builtins.list[dict]:
-        """Every Alyx user (``username``, ``email``, ``lab``, …)."""
-        return list(self.list("users", **filters))
-
-    def projects(self, **filters: Any) -> builtins.list[dict]:
-        """Every Alyx project (``name``, ``users``, …)."""
-        return list(self.list("projects", **filters))
-
     # -- plumbing ----------------------------------------------------------------
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         """An authenticated request: log in first if needed, and once again if the token expired."""
         url = self.url(path)
         self._ensure_token()
-        response = self._send_when_accepted(method, url, **kwargs)
+        response = self._send(method, url, **kwargs)
         if is_invalid_token(response):
             self._drop_saved_token()
             if not self._password_at_hand():
-                raise_for_status(response)
+                raise_for_status(response, self.retry_policy)
             logger.info("The token for %s expired; logging in again", self.username)
             self.login()
-            response = self._send_when_accepted(method, url, **kwargs)
-        raise_for_status(response)
+            response = self._send(method, url, **kwargs)
+        raise_for_status(response, self.retry_policy)
         return json_body(response)
 
-    def _send_when_accepted(
-        self, method: str, url: str, auth: bool = True, **kwargs: Any
-    ) -> requests.Response:
-        """Send (with the token if ``auth``); while the server answers 429 (busy), wait and
-        send again.
-
-        A throttled request was refused before anything was done, so any method may be
-        sent again. Each wait is what ``Retry-After`` asks (else 1, 2, 4 … s), reported
-        through :attr:`on_wait`; past :attr:`busy_deadline` seconds of waiting in all,
-        the 429 is an error that names the waits.
-        """
-        where = f"{method} {url.split('?', 1)[0]}"
-        waited, fallback = 0.0, BUSY_FIRST_WAIT
-        while True:
-            response = self._send(method, url, auth=auth, **kwargs)
-            if response.status_code != 429:
-                return response
-            asked = retry_after(response)
-            wait = fallback if asked is None else asked
-            fallback *= 2
-            if waited + wait > self.busy_deadline:
-                raise errors.ServerError(
-                    f"The Alyx server is busy (HTTP 429) at {where}: it asks to wait {wait:g} s"
-                    f" more after {waited:g} s, beyond the {self.busy_deadline:g} s this "
-                    "client waits; try again later",
-                    url=response.url,
-                    status=429,
-                    detail=server_detail(response),
-                )
-            message = f"The Alyx server is busy (HTTP 429): waiting {wait:g} s before {where} again"
-            if self.on_wait is not None:
-                self.on_wait(wait, message)
-            else:
-                logger.warning(message)
-            time.sleep(wait)
-            waited += wait
-
-    def _ensure_token(self) -> None:
-        if self.token:
-            return
-        if self.token_store is not None and self.username:
-            self.token = self.token_store.get(self.api_root, self.username)
-            if self.token:
-                return
-        if self._password_at_hand():
-            self.login()
-            return
-        raise errors.NotLoggedInError(
-            f"Not logged in to {self.address}: give a password, or log in once to save a token"
-        )
-
-    def _password_at_hand(self) -> str | None:
-        """The password given, else the provider's (asked once)."""
-        if self._password is None and self._password_provider is not None:
-            provider, self._password_provider = self._password_provider, None
-            self._password = provider() or None
-        return self._password
-
-    def _drop_saved_token(self) -> None:
-        if self.token_store is not None and self.username:
-            self.token_store.forget(self.api_root, self.username)
-        self.token = None
-
-    def _send(
-        self,
-        method: str,
-        url: str,
-        auth: bool = False,
-        deadline: float | None = None,
-        **kwargs: Any,
-    ) -> requests.Response:
-        """One HTTP exchange (with the session's retries); network failures become AlyxErrors.
-
-        Redirects are never followed, for any request: a login re-POSTed on a 307,
-        or a token-bearing GET sent on, could reach another host or plain http
-        (``requests`` drops the ``Authorization`` header on some redirects, never
-        the login's body). The whole exchange must end within ``deadline`` seconds
-        (:attr:`deadline` by default).
-        """
+    def _send(self, method: str, url: str, auth: bool = True, **kwargs: Any) -> requests.Response:
+        """Send through the one exchange of this client, with the token if ``auth``."""
+        self._hide_secrets()  # again, in case the client is used after it was closed
         headers = {"Authorization": f"Token {self.token}"} if auth and self.token else None
-        where = f"{method} {url.split('?', 1)[0]}"
-        seconds = self.deadline if deadline is None else deadline
-        with Deadline(seconds) as watch:
-            try:
-                response = self.session.request(
-                    method,
-                    url,
-                    headers=headers,
-                    timeout=self.timeout,
-                    allow_redirects=False,
-                    **kwargs,
-                )
-            except requests.exceptions.RequestException as exc:
-                if watch.expired:
-                    raise self._too_slow(where, url, seconds) from None
-                raise network_error(exc, self.address, where, url, self.timeout) from None
-        if watch.expired:  # a body without a length ends early when its socket is shut
-            raise self._too_slow(where, url, seconds)
-        refuse_redirect(response, self.address)
-        return response
-
-    def _too_slow(self, where: str, url: str, seconds: float) -> errors.ServerTimeoutError:
-        return errors.ServerTimeoutError(
-            f"The Alyx server at {self.address} did not finish answering within the "
-            f"{seconds:g} s deadline of one request ({where}): it sends too slowly",
-            url=url,
-        )
+        return self._exchange.send(method, url, headers=headers, **kwargs)
 
 
 def _query(params: dict[str, Any]) -> dict[str, Any]:

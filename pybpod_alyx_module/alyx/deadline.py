@@ -3,9 +3,9 @@
 urllib3's read timeout bounds each read from the socket, not the whole answer: a
 server (or a broken proxy) that sends one byte a second, in its headers or in its
 body, never triggers it, and the command line or the GUI's worker would wait
-forever. A :class:`Deadline` is armed around one request (its retries included);
-when it passes, a watchdog timer shuts the request's socket down, which wakes the
-blocked read at once, and any further attempt of that request is refused.
+forever. A :class:`Deadline` is armed around each try of a request (its network
+retries included); when it passes, a watchdog timer shuts the request's socket down,
+which wakes the blocked read at once, and any further attempt of that try is refused.
 
 The connections learn their request's deadline from the thread that sends it
 (each page worker sends its own requests), through the connection classes that
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from typing import Any
 
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -50,7 +51,7 @@ class Deadline:
     Parameters
     ----------
     seconds
-        From the first byte sent to the last byte read, retries included.
+        From the first byte sent to the last byte read, network retries included.
     """
 
     def __init__(self, seconds: float) -> None:
@@ -65,8 +66,13 @@ class Deadline:
     def __enter__(self) -> Deadline:
         self._outer = getattr(_current, "deadline", None)
         _current.deadline = self
+        self._started = time.monotonic()
         self._timer.start()
         return self
+
+    def remaining(self) -> float:
+        """Seconds left before the deadline passes (0 once it has)."""
+        return 0.0 if self.expired else max(0.0, self.seconds - (time.monotonic() - self._started))
 
     def __exit__(self, *exc_info: object) -> None:
         self._timer.cancel()
@@ -95,8 +101,13 @@ class Deadline:
                         pass
 
 
+def current_deadline() -> Deadline | None:
+    """The deadline of the request this thread is sending, if any."""
+    return getattr(_current, "deadline", None)
+
+
 def _watched(connection: Any) -> None:
-    deadline = getattr(_current, "deadline", None)
+    deadline = current_deadline()
     if deadline is not None:
         deadline.watch(connection)
 

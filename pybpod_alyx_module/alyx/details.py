@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from . import errors
+from .server_words import shown
 
 if TYPE_CHECKING:
     from .client import AlyxClient
@@ -100,7 +101,9 @@ def read_details(
         if isinstance(subject_id, str) and _UUID.match(subject_id):
             valid.append(record)
         else:
-            failures.append(DetailFailure(record, f"its id {subject_id!r} is not a UUID"))
+            failures.append(
+                DetailFailure(record, f"its id {shown(repr(subject_id), 100)} is not a UUID")
+            )
     done = 0
     batching = True
     for batch in batches(valid, BATCH_SIZE):
@@ -180,9 +183,10 @@ def _read_one(client: AlyxClient, record: dict[str, Any]) -> dict[str, list]:
         items = list(client.list(endpoint, subject=record["id"]))
         stray = [i for i in items if not isinstance(i, dict) or i.get("subject") not in names]
         if stray:
+            named = stray[0].get("subject") if isinstance(stray[0], dict) else repr(stray[0])
             raise errors.BadResponseError(
                 f"the {endpoint} list filtered to this subject holds another subject's items "
-                f"({stray[0].get('subject') if isinstance(stray[0], dict) else stray[0]!r})"
+                f"({shown(named, 100)})"
             )
         lists[key] = items
     return _sorted(lists)

@@ -8,10 +8,17 @@ that does not exist.
 
 Every message is written for a person at a rig: it names the address, the
 HTTP status and Alyx's own ``detail`` where there is one. No message ever
-contains a password or a token.
+contains a password or a token, nor more than a bounded share of what a server
+said: :class:`AlyxError` itself scrubs and bounds its message, ``detail`` and
+``url`` (:mod:`.server_words`), wherever and by whom it is built.
 """
 
 from __future__ import annotations
+
+from .server_words import shown
+
+#: The longest message of an error (characters): the client's words and the server's cut ones.
+MESSAGE_LIMIT = 2000
 
 
 class AlyxError(Exception):
@@ -37,11 +44,12 @@ class AlyxError(Exception):
         status: int | None = None,
         detail: str | None = None,
     ) -> None:
+        message = shown(message, MESSAGE_LIMIT)
         super().__init__(message)
         self.message = message
-        self.url = url
+        self.url = None if url is None else shown(url)
         self.status = status
-        self.detail = detail
+        self.detail = None if detail is None else shown(detail)
 
     def __str__(self) -> str:
         return self.message
@@ -81,6 +89,31 @@ class RequestRejectedError(AlyxError):
 
 class ServerError(AlyxError):
     """The server failed (HTTP 5xx), or was still busy (429) after the waits the client allows."""
+
+
+class ServerBusyError(ServerError):
+    """The server asked to be asked later (429, or 502/503/504 with a ``Retry-After``),
+    later than this request may wait.
+
+    Parameters
+    ----------
+    retry_after
+        Seconds from now after which the server may take the request: what it asked
+        for, or the client's own next wait, within the retry policy's floor and ceiling.
+        The outbox postpones the item by this much instead of trying again at once.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float,
+        url: str | None = None,
+        status: int | None = None,
+        detail: str | None = None,
+    ) -> None:
+        super().__init__(message, url=url, status=status, detail=detail)
+        self.retry_after = retry_after
 
 
 class RedirectRefusedError(AlyxError):

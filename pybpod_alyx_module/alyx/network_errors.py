@@ -11,6 +11,7 @@ import requests
 from urllib3 import exceptions as urllib3_exceptions
 
 from . import errors
+from .server_words import shown
 
 
 def network_error(
@@ -21,7 +22,7 @@ def network_error(
     ``timeout`` is the client's ``(connect, read)`` seconds, quoted in timeout messages.
     """
     cause = root_cause(exc)
-    reason = short_reason(cause)
+    reason = shown(short_reason(cause), 300)  # may quote the server's bytes (a status line)
     if isinstance(exc, requests.exceptions.SSLError):
         return errors.ServerUnreachableError(
             f"Could not verify the TLS certificate of {address} ({where}): {reason}", url=url

@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .address import same_origin
 from .errors import BadResponseError
+from .server_words import shown
 
 #: Items per page: Alyx's own default (cortex-lab accepts up to 1000).
 PAGE_SIZE = 250
@@ -114,7 +115,7 @@ class _ListReader:
             if isinstance(key, str):
                 if key in self.seen:
                     raise self.error(
-                        f"{key} comes twice (the pages overlap, so another item was missed); "
+                        f"{shown(key, 200)} comes twice (the pages overlap, so another item was missed); "
                         "run it again"
                     )
                 self.seen.add(key)
@@ -152,7 +153,7 @@ class _ListReader:
         while page.get("next") and self.done < self.count:
             next_url = same_origin(page["next"], self.url)
             if next_url in seen:
-                raise self.error(f"the server's pages loop back to {next_url}")
+                raise self.error(f"the server's pages loop back to {shown(next_url)}")
             if self.pages >= MAX_PAGES:
                 raise self.error(f"more than {MAX_PAGES} pages; narrow the selection")
             seen.add(next_url)
@@ -160,7 +161,9 @@ class _ListReader:
             page = fetch(next_url, None)
             yield next_url, page
             if self.done == before and self.done < self.count:
-                raise self.error(f"{next_url} is empty after {self.done} of the {self.count} items")
+                raise self.error(
+                    f"{shown(next_url)} is empty after {self.done} of the {self.count} items"
+                )
 
     def by_offset(
         self,
@@ -199,7 +202,7 @@ class _ListReader:
                 yield target, {**page, "results": _results(page, target)[:limit]}
                 if served == 0:
                     raise self.error(
-                        f"{target} is empty after {self.done} of the {self.count} items"
+                        f"{shown(target)} is empty after {self.done} of the {self.count} items"
                     )
                 if served < expected:  # the server caps the page size: ask the rest at its size
                     for *_, dropped in in_flight:
@@ -217,7 +220,7 @@ class _ListReader:
 def _results(page: Any, url: str) -> list:
     if not isinstance(page, dict) or not isinstance(page.get("results"), list):
         raise BadResponseError(
-            f"{url} did not answer an Alyx list (expected 'results'), got {type(page).__name__}",
+            f"{shown(url)} did not answer an Alyx list (expected 'results'), got {type(page).__name__}",
             url=url,
         )
     return page["results"]
@@ -227,7 +230,9 @@ def _count(page: Any, url: str) -> int:
     count = page.get("count") if isinstance(page, dict) else None
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         raise BadResponseError(
-            f"{url} did not say how many items the list holds ('count': {count!r})", url=url
+            f"{shown(url)} did not say how many items the list holds ('count': "
+            f"{shown(repr(count), 100)})",
+            url=url,
         )
     return count
 

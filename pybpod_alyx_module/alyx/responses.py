@@ -3,7 +3,8 @@
 Alyx (Django REST framework) explains refusals as JSON: ``{"detail": "..."}``
 or field messages ``{"users": ["Object with username=nobody does not exist."]}``.
 A proxy in front of it may answer an HTML page instead. Both become a short
-sentence for the user.
+sentence for the user, with the server's words cut and scrubbed of any secret
+(:func:`~.server_words.shown`): a server may answer 50 MB, or echo the password.
 """
 
 from __future__ import annotations
@@ -15,15 +16,24 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import requests
 
 from . import errors
+from .retry_policy import DEFAULT_POLICY, RetryPolicy, parse_retry_after
+from .server_words import shown
 
 #: Alyx's words when a token is missing, expired or revoked (always HTTP 403, never 401).
 INVALID_TOKEN_DETAILS = ("Invalid token.", "Authentication credentials were not provided.")
+#: Statuses that mean "not now" rather than "this request is wrong" (429 aside).
+BUSY_STATUSES = frozenset({502, 503, 504})
 
 _TITLE = re.compile(r"<title>(.*?)</title>", re.I | re.S)
 
 
 def server_detail(response: requests.Response) -> str | None:
     """Alyx's explanation of an answer, flattened to one line, or ``None``."""
+    words = _detail(response)
+    return None if words is None else shown(" ".join(words.split()))
+
+
+def _detail(response: requests.Response) -> str | None:
     try:
         body = response.json()
     except ValueError:
@@ -44,7 +54,7 @@ def _join(value: Any) -> str:
 
 def is_invalid_token(response: requests.Response) -> bool:
     """True for Alyx's 403 that means "log in again" rather than "not allowed"."""
-    return response.status_code in (401, 403) and server_detail(response) in INVALID_TOKEN_DETAILS
+    return response.status_code in (401, 403) and _detail(response) in INVALID_TOKEN_DETAILS
 
 
 def is_json(response: requests.Response) -> bool:
@@ -63,7 +73,7 @@ def refuse_redirect(response: requests.Response, address: str) -> None:
     if not 300 <= status < 400:
         return
     location = response.headers.get("Location")
-    target = _without_query(urljoin(response.url, location)) if location else None
+    target = shown(_without_query(urljoin(response.url, location))) if location else None
     where = f"{response.request.method} {response.url.split('?', 1)[0]}"
     pointed = f" to {target}" if target else " (without a Location)"
     raise errors.RedirectRefusedError(
@@ -82,13 +92,20 @@ def _without_query(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
-def raise_for_status(response: requests.Response) -> None:
-    """Raise the :class:`AlyxError` subclass that matches a non-2xx answer."""
+def raise_for_status(response: requests.Response, policy: RetryPolicy = DEFAULT_POLICY) -> None:
+    """Raise the :class:`AlyxError` subclass that matches a non-2xx answer.
+
+    A 429 (or a 502/503/504 with a ``Retry-After``) is a :class:`ServerBusyError` whose
+    ``retry_after`` is read by ``policy``.
+    """
     status = response.status_code
     if status < 400:
         return
+    asked = response.headers.get("Retry-After")
+    if status == 429 or (status in BUSY_STATUSES and parse_retry_after(asked) is not None):
+        raise busy_error(response, policy.wait(1, asked))
     detail = server_detail(response)
-    where = f"{response.request.method} {response.url}"
+    where = f"{response.request.method} {shown(response.url)}"
     said = f": {detail}" if detail else ""
     kwargs = {"url": response.url, "status": status, "detail": detail}
     if is_invalid_token(response):
@@ -104,10 +121,6 @@ def raise_for_status(response: requests.Response) -> None:
         raise errors.NotFoundError(
             f"Not found on the Alyx server: {where} (HTTP 404){said}", **kwargs
         )
-    if status == 429:
-        wait = response.headers.get("Retry-After")
-        hint = f"; it asks to wait {wait} s" if wait else ""
-        raise errors.ServerError(f"The Alyx server is busy (HTTP 429) at {where}{hint}", **kwargs)
     if status >= 500:
         raise errors.ServerError(
             f"The Alyx server failed (HTTP {status}) on {where}{said}", **kwargs
@@ -117,6 +130,51 @@ def raise_for_status(response: requests.Response) -> None:
     )
 
 
+def busy_error(
+    response: requests.Response,
+    retry_after: float,
+    waited: float = 0.0,
+    budget: float | None = None,
+) -> errors.ServerBusyError:
+    """The error for a server that asks to be asked later than the client waits.
+
+    ``retry_after`` is the next wait the client would have made (what the server asked,
+    within the policy's bounds); ``waited`` what this request already waited, within
+    ``budget`` seconds (``None``: a request that is not waited for at all).
+    """
+    status = response.status_code
+    detail = server_detail(response)
+    where = f"{response.request.method} {shown(response.url.split('?', 1)[0])}"
+    asked = parse_retry_after(response.headers.get("Retry-After"))
+    state = "busy" if status == 429 else "unavailable"
+    said = f": {detail}" if detail else ""
+    message = f"The Alyx server is {state} (HTTP {status}{said}) at {where}"
+    if asked is not None:
+        message += f"; it asks to wait {seconds(asked)} s"
+    if budget is not None:
+        message += (
+            f"; waiting {seconds(retry_after)} s more after {seconds(waited)} s would go "
+            f"beyond the {seconds(budget)} s one request may wait"
+        )
+    message += f". Try again in {seconds(retry_after)} s or later"
+    return errors.ServerBusyError(
+        message, retry_after=retry_after, url=response.url, status=status, detail=detail
+    )
+
+
+def seconds(value: float) -> str:
+    """Seconds as a person reads them: ``1``, ``2.5``, ``1e+300``.
+
+    Examples
+    --------
+    >>> seconds(1.0), seconds(2.54), seconds(3600), seconds(1e300)
+    ('1', '2.5', '3600', '1e+300')
+    """
+    if abs(value) >= 1e9:
+        return f"{value:.3g}"
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
 def json_body(response: requests.Response) -> Any:
     """The JSON of a 2xx answer (``None`` for an empty one); anything else is a BadResponseError."""
     if response.status_code == 204 or not response.content:
@@ -124,11 +182,11 @@ def json_body(response: requests.Response) -> Any:
     try:
         return response.json()
     except ValueError:
-        kind = response.headers.get("Content-Type", "unknown content")
-        start = " ".join(response.text[:80].split())
+        kind = shown(response.headers.get("Content-Type", "unknown content"), 100)
+        start = shown(" ".join(response.text[:1000].split()), 160)  # scrubbed, then cut
         raise errors.BadResponseError(
-            f"{response.url} did not answer Alyx JSON (HTTP {response.status_code}, {kind}): "
-            f"'{start}…' — is this the address of an Alyx server?",
+            f"{shown(response.url)} did not answer Alyx JSON (HTTP {response.status_code}, {kind}): "
+            f"'{start}' — is this the address of an Alyx server?",
             url=response.url,
             status=response.status_code,
         ) from None

@@ -1,16 +1,17 @@
-"""The HTTP layer under the Alyx client: one ``requests.Session``, retries as data.
+"""The HTTP layer under the Alyx client: one ``requests.Session``, network retries as data.
 
-Following the ``requests`` design, retries live in an ``HTTPAdapter`` mounted on
-the session, configured by a urllib3 ``Retry`` rather than a hand-made loop:
+Following the ``requests`` design, retries after a failed exchange live in an
+``HTTPAdapter`` mounted on the session, configured by a urllib3 ``Retry`` rather
+than a hand-made loop:
 
 - connection failures (nothing was sent) are retried for every method;
 - a read that fails half-way is retried once, and only for idempotent methods;
-- 502/503/504 answers are retried only for idempotent methods, with an
-  exponential backoff, honouring ``Retry-After`` up to :data:`MAX_RETRY_AFTER`
-  seconds. A server asking for a longer wait gets no retry at all: the caller
-  sees the answer at once instead of a window that hangs for an hour.
-- 429 ("busy": a throttle, which refuses a request before acting on it) is left
-  to the client, which waits it out for every method and reports each wait.
+- each wait before a retry is the client's :class:`~.retry_policy.RetryPolicy`'s (floor,
+  ceiling, jitter), and no retry starts that its request's deadline would cut short.
+
+Answers that ask to try again (429, 502/503/504) are not retried here: the client's
+exchange (:mod:`.exchange`) waits them out under the same policy, outside the request's
+deadline, reporting each wait.
 
 Redirects are never followed (see ``AlyxClient``): a redirect could carry the
 password or the token to another host, or from https to plain http.
@@ -20,79 +21,79 @@ TLS certificates are always verified (``requests``' default is left alone).
 
 from __future__ import annotations
 
-from typing import Any, Union
+import time
+from typing import Any, Callable, Union
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import InvalidHeader, MaxRetryError
+from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
 from pybpod_alyx_module import __version__
 
-from .deadline import watch_connections
+from .deadline import current_deadline, watch_connections
+from .retry_policy import DEFAULT_POLICY, RetryPolicy
 
-#: Statuses that mean "try again later" rather than "this request is wrong" (429: the client).
-RETRY_STATUSES = frozenset({502, 503, 504})
 #: Methods that can be repeated without changing anything twice.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-#: The longest ``Retry-After`` the client agrees to wait, in seconds.
-MAX_RETRY_AFTER = 30.0
 
 Timeout = Union[float, tuple[float, float]]
 
 
-class BoundedRetry(Retry):
-    """A urllib3 ``Retry`` that gives up at once when asked to wait too long."""
+class PolicyRetry(Retry):
+    """A urllib3 ``Retry`` for failed exchanges whose waits are the client's policy.
+
+    ``policy`` and ``pause`` (the client's sleep) are carried from one retry state to the
+    next (urllib3 makes a new one at each increment).
+    """
+
+    policy: RetryPolicy = DEFAULT_POLICY
+    pause: Callable[[float], None] = staticmethod(time.sleep)
+    #: The wait before the next try, drawn once at each increment.
+    next_wait: float = 0.0
+
+    def new(self, **kw: Any) -> PolicyRetry:
+        fresh = super().new(**kw)
+        fresh.policy, fresh.pause = self.policy, self.pause
+        return fresh
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        """Never for an answer: the client's exchange retries those (outside the deadline)."""
+        return False
 
     def increment(
         self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None
     ):
-        if response is not None:
-            wait = self.get_retry_after(response)
-            if wait is not None and wait > MAX_RETRY_AFTER:
-                raise MaxRetryError(_pool, url, None)
-        return super().increment(method, url, response, error, _pool, _stacktrace)
+        """The next retry state, or ``MaxRetryError`` if its wait would outlast the deadline."""
+        fresh = super().increment(method, url, response, error, _pool, _stacktrace)
+        fresh.next_wait = self.policy.wait(len(fresh.history))
+        deadline = current_deadline()
+        if deadline is not None and fresh.next_wait >= deadline.remaining():
+            raise MaxRetryError(_pool, url, error or ResponseError("no time left to retry"))
+        return fresh
 
-    def is_retry(self, method, status_code, has_retry_after=False):
-        """Never for 429, which the client waits out itself (urllib3 would, silently)."""
-        if status_code == 429:
-            return False
-        return super().is_retry(method, status_code, has_retry_after)
-
-    def get_retry_after(self, response):
-        """Seconds asked by ``Retry-After``; an unreadable value counts as none (plain backoff)."""
-        try:
-            return super().get_retry_after(response)
-        except InvalidHeader:
-            return None
+    def sleep(self, response=None) -> None:
+        self.pause(self.next_wait)
 
 
-def retry_after(response: requests.Response) -> float | None:
-    """Seconds a ``Retry-After`` header asks for (a number or an HTTP date), else ``None``."""
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(Retry.DEFAULT.parse_retry_after(value)))
-    except InvalidHeader:
-        return None
-
-
-def retry_policy(retries: int) -> Retry:
-    """The retry policy for ``retries`` attempts after the first one."""
-    return BoundedRetry(
+def network_retries(
+    retries: int, policy: RetryPolicy, pause: Callable[[float], None]
+) -> PolicyRetry:
+    """The retries after a failed exchange: ``retries`` attempts after the first one."""
+    retry = PolicyRetry(
         total=retries,
         connect=retries,
         read=min(retries, 1),
-        status=retries,
+        status=0,
         other=0,
         allowed_methods=IDEMPOTENT_METHODS,
-        status_forcelist=RETRY_STATUSES,
-        backoff_factor=0.5,
-        respect_retry_after_header=True,
+        status_forcelist=(),
+        respect_retry_after_header=False,
         raise_on_status=False,
         raise_on_redirect=False,
     )
+    retry.policy, retry.pause = policy, pause
+    return retry
 
 
 class WatchedAdapter(HTTPAdapter):
@@ -106,13 +107,17 @@ class WatchedAdapter(HTTPAdapter):
         return watch_connections(super().proxy_manager_for(proxy, **proxy_kwargs))
 
 
-def new_session(retries: int) -> requests.Session:
-    """A session with JSON headers and the retry policy mounted for http and https."""
+def new_session(
+    retries: int,
+    policy: RetryPolicy = DEFAULT_POLICY,
+    pause: Callable[[float], None] = time.sleep,
+) -> requests.Session:
+    """A session with JSON headers and the network retries mounted for http and https."""
     session = requests.Session()
     session.headers.update(
         {"Accept": "application/json", "User-Agent": f"pybpod-gui-plugin-alyx/{__version__}"}
     )
-    adapter = WatchedAdapter(max_retries=retry_policy(retries))
+    adapter = WatchedAdapter(max_retries=network_retries(retries, policy, pause))
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session

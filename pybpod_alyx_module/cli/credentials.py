@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from pybpod_alyx_module.client_settings import warn_clear_text_password
+from pybpod_alyx_module.plugin_settings import warn_clear_text_password
 
 logger = logging.getLogger(__name__)
 

@@ -23,6 +23,7 @@ from pybpod_alyx_module.alyx import (
 )
 from pybpod_alyx_module.alyx.address import candidate_roots, normalize_address
 from pybpod_alyx_module.client_settings import client_from_settings
+from pybpod_alyx_module.plugin_settings import SettingsError
 
 from . import exit_codes
 from .credentials import NoPassword, find_password
@@ -41,7 +42,10 @@ EPILOG = (
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    defaults = load_defaults()
+    try:
+        defaults = load_defaults()
+    except SettingsError as exc:  # a bad ALYX_PLUGIN_* value in ./user_settings.py
+        return _fail(exc, exit_codes.ERROR)
     args = build_parser(defaults).parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s"

@@ -1,47 +1,50 @@
 """``pybpod-alyx register``, ``outbox`` and ``weigh``: sessions, weights and water to Alyx.
 
-Every command queues into the project's outbox first, then sends what is pending.
-The exit code says how it ended: ``0`` everything sent, ``7`` some items still wait
-(Alyx could not be reached: they are sent by the next run, or by the GUI), ``8`` some
-items need attention (Alyx refused them: ``pybpod-alyx outbox PROJECT`` says why and
-what to do). Attention wins over pending.
+Every command queues into the project's outbox first, then sends what is pending; the
+exit codes are in :mod:`.registering`. ``register --dry-run`` goes through the same steps
+without writing: it lists what a real run would queue, and every pending item it would
+send with the values queued (a weight typed in PyBpod included); sessions sent before
+are not listed. A discarded item is not queued again unless named with ``--again``.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
-import functools
-import sys
-from collections.abc import Callable
+import os
 from pathlib import Path
 from typing import Any
 
-from pybpod_alyx_module.alyx import NotLoggedInError
-from pybpod_alyx_module.client_settings import setting
 from pybpod_alyx_module.register import (
-    ATTENTION,
+    DISCARDED,
     PENDING,
-    FlushReport,
-    Item,
     Outbox,
-    OutboxError,
     QueueReport,
-    RegisterOptions,
     alyx_subjects,
-    flush,
-    queue_sessions,
     queue_weighing,
     session_files,
+    weighing_key,
 )
+from pybpod_alyx_module.register.project_reader import ProjectOnDisk, read_project
+from pybpod_alyx_module.register.queueing import plan_sessions, queue_planned
+from pybpod_alyx_module.register.times import ServerTimes
 from pybpod_alyx_module.register.typed_amounts import parse_grams
-from pybpod_alyx_module.sync.project_files import ProjectError, open_project
 
 from . import exit_codes
-from .defaults import Defaults, load_user_settings
+from .defaults import Defaults
+from .outbox_command import run_outbox
 from .output import format_table
+from .registering import (
+    clear_errors,
+    item_exit_code,
+    open_outbox,
+    options_from,
+    outbox_exit_code,
+    refuse,
+    send_pending,
+)
 
-OUTBOX_COLUMNS = ("id", "state", "item", "tries", "why", "what to do")
+DRY_RUN_COLUMNS = ("item", "weight (g)", "water (ml)", "location", "queued")
 
 
 def add_commands(commands: Any, connection: argparse.ArgumentParser) -> None:
@@ -60,8 +63,14 @@ def add_commands(commands: Any, connection: argparse.ArgumentParser) -> None:
         "--since", type=_date, metavar="YYYY-MM-DD", help="only sessions started on or after"
     )
     register.add_argument(
-        "--dry-run", action="store_true", help="print what would be queued; send nothing"
-    )
+        "--again", nargs="+", type=_item_id, default=[], metavar="ID",
+        help="queue these discarded items' sessions anew (ids from 'outbox PROJECT --all'); "
+        "a plain register leaves a discarded item discarded",
+    )  # fmt: skip
+    register.add_argument(
+        "--dry-run", action="store_true",
+        help="print what would be queued and sent, with the values; queue and send nothing",
+    )  # fmt: skip
     register.set_defaults(run=run_register)
 
     outbox = commands.add_parser(
@@ -70,20 +79,20 @@ def add_commands(commands: Any, connection: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     outbox.add_argument("project_dir", type=Path, metavar="PROJECT_DIR")
     outbox.add_argument(
-        "--retry", nargs="?", const="all", type=_item_id, metavar="ID",
+        "--retry", nargs="?", const="all", type=_item_or_all, metavar="ID",
         help="send again now: one item, or all pending and needs-attention items",
     )  # fmt: skip
-    outbox.add_argument("--discard", type=int, metavar="ID", help="give up this item, on purpose")
+    outbox.add_argument(
+        "--discard", type=_item_id, metavar="ID",
+        help="give up this item for good (register queues it again only with --again ID)",
+    )  # fmt: skip
     outbox.add_argument("--all", action="store_true", help="also list sent and discarded items")
     outbox.set_defaults(run=run_outbox)
 
     weigh = commands.add_parser(
-        "weigh",
-        parents=[connection],
-        epilog=epilog,
-        formatter_class=raw,
+        "weigh", parents=[connection], epilog=epilog, formatter_class=raw,
         help="record a subject's weight now",
-    )
+    )  # fmt: skip
     weigh.add_argument("project_dir", type=Path, metavar="PROJECT_DIR")
     weigh.add_argument("subject", metavar="SUBJECT", help="the subject's name in the project")
     weigh.add_argument("grams", type=_grams, metavar="GRAMS")
@@ -97,13 +106,15 @@ def _date(text: str) -> datetime.date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
-def _item_id(text: str) -> int | str:
-    if text == "all":
-        return text
+def _item_id(text: str) -> int:
     try:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an item id (a number): {text!r}") from None
+
+
+def _item_or_all(text: str) -> int | str:
+    return text if text == "all" else _item_id(text)
 
 
 def _grams(text: str) -> float:
@@ -116,182 +127,119 @@ def _grams(text: str) -> float:
     return grams
 
 
-def options_from(defaults: Defaults) -> RegisterOptions:
-    """The registering settings of ``./user_settings.py`` (or the plugin's defaults)."""
-    module = load_user_settings(defaults.source) if defaults.source else None
-    return RegisterOptions.from_settings(lambda name: setting(module, name))
-
-
-def _clear_errors(run: Callable[[argparse.Namespace, Defaults], int]):
-    """A broken project folder or outbox is a one-line error (exit 1), not a traceback."""
-
-    @functools.wraps(run)
-    def wrapper(args: argparse.Namespace, defaults: Defaults) -> int:
-        try:
-            return run(args, defaults)
-        except (ProjectError, OutboxError) as exc:
-            print(f"pybpod-alyx: {exc}", file=sys.stderr)
-            return exit_codes.ERROR
-
-    return wrapper
-
-
 # -- register ---------------------------------------------------------------------------------
 
 
-@_clear_errors
+@clear_errors
 def run_register(args: argparse.Namespace, defaults: Defaults) -> int:
     options = options_from(defaults)
-    project = open_project(args.project_dir)
+    project = read_project(args.project_dir)
     files = session_files(project.path)
     if args.session:
         wanted = set(args.session)
         files = [f for f in files if f.parent.name in wanted]
         missing = wanted - {f.parent.name for f in files}
         if missing:
-            print(f"pybpod-alyx: no session {', '.join(sorted(missing))} in {project.path}",
-                  file=sys.stderr)  # fmt: skip
-            return exit_codes.ERROR
-    if args.dry_run:
-        report = queue_sessions(None, project, options, files, since=args.since, dry_run=True)
-        _print_problems(report)
-        rows = [_would_send(r.label, r.payload) for r in report.registrations]
-        if rows:
-            print(format_table(("session", "weight (g)", "water (ml)", "location"), rows))
-            print()
-        print(f"{len(rows)} registrations (dry run: nothing queued or sent)")
-        return exit_codes.OK
-    with _open_outbox(options, project.path) as outbox:
-        report = queue_sessions(outbox, project, options, files, since=args.since)
-        _print_problems(report)
+            return refuse(f"no session {', '.join(sorted(missing))} in {project.path}")
+    path = options.outbox_path(project.path)
+    if args.dry_run and not os.path.lexists(path):  # a dry run makes no outbox
+        return _dry_run(None, project, plan_sessions(None, project, options, files, args.since))
+    with open_outbox(options, project.path) as outbox:
+        again = {}
+        for item_id in args.again:
+            problem = _not_again(outbox, item_id)
+            if problem:
+                return refuse(problem)
+            again[outbox.get(item_id).key] = item_id
+        report = plan_sessions(outbox, project, options, files, args.since, again)
+        lost = [item_id for key, item_id in again.items()
+                if key not in {r.key for r in report.registrations}]  # fmt: skip
+        if lost:
+            return refuse(
+                f"the session of item {lost[0]} is not among the sessions selected in "
+                f"{project.path} (moved, deleted, or left out: try --dry-run); nothing was queued"
+            )
+        if args.dry_run:
+            return _dry_run(outbox, project, report)
+        queue_planned(outbox, report, again)
+        _print_left_out(project, report, outbox)
         print(f"Queued {report.queued} new registrations in {outbox.path} "
               f"({report.already} were queued before)")  # fmt: skip
-        return _send(args, defaults, outbox, options)
+        return send_pending(args, defaults, outbox, options) or outbox_exit_code(outbox)
 
 
-def _print_problems(report: QueueReport) -> None:
+def _not_again(outbox: Outbox, item_id: int) -> str | None:
+    """Why ``--again ID`` cannot queue this item anew, or ``None``."""
+    item = outbox.get(item_id)
+    if item is None:
+        return (
+            f"no item {item_id} in the outbox {outbox.path} to register again "
+            "('pybpod-alyx outbox PROJECT --all' lists every item with its id)"
+        )
+    if item.state != DISCARDED:
+        return (
+            f"item {item_id} ({item.label}) is {item.state}, not discarded: --again only "
+            "queues a discarded item anew (a pending one is sent by a plain register; one "
+            "needing attention by 'pybpod-alyx outbox PROJECT --retry ID')"
+        )
+    if item.payload.get("kind") != "session":
+        return (
+            f"item {item_id} ({item.label}) is not a session: to record the weight after "
+            "all, weigh again: pybpod-alyx weigh PROJECT SUBJECT GRAMS"
+        )
+    return None
+
+
+def _dry_run(outbox: Outbox | None, project: ProjectOnDisk, report: QueueReport) -> int:
+    """Print what a real ``register`` would queue and send, with the values it would send."""
+    _print_left_out(project, report, outbox)
+    waiting = outbox.items(PENDING) if outbox is not None else []
+    rows = [_would_send(r.label, r.payload, "now") for r in report.registrations]
+    rows += [_would_send(i.label, i.payload, f"before (item {i.id})") for i in waiting]
+    if rows:
+        print(format_table(DRY_RUN_COLUMNS, rows))
+        print()
+    print(f"{len(report.registrations)} registrations would be queued and {len(rows)} items "
+          f"sent ({len(waiting)} queued before); {report.already} registrations of these "
+          "sessions were queued before and are not queued again "
+          "(dry run: nothing queued or sent)")  # fmt: skip
+    return exit_codes.OK
+
+
+def _print_left_out(project: ProjectOnDisk, report: QueueReport, outbox: Outbox | None) -> None:
+    for problem in project.problems:
+        print(f"  left out {problem}")
     for problem in report.problems:
         print(f"  left out {problem.session}: {problem.reason}")
+    if report.discarded and outbox is not None:
+        ids = {item.key: item.id for item in outbox.items(DISCARDED)}
+        for registration in report.discarded:
+            print(f"  left out {registration.label}: discarded on purpose (item "
+                  f"{ids.get(registration.key)}); --again {ids.get(registration.key)} "
+                  "queues it anew")  # fmt: skip
 
 
-def _would_send(label: str, payload: dict[str, Any]) -> tuple:
+def _would_send(label: str, payload: dict[str, Any], queued: str) -> tuple:
     weighing, water = payload.get("weighing") or {}, payload.get("water") or {}
-    return (label, weighing.get("weight"), water.get("water_administered"), payload["location"])
-
-
-# -- outbox -----------------------------------------------------------------------------------
-
-
-@_clear_errors
-def run_outbox(args: argparse.Namespace, defaults: Defaults) -> int:
-    options = options_from(defaults)
-    project = open_project(args.project_dir)
-    with _open_outbox(options, project.path) as outbox:
-        if args.discard is not None:
-            if not outbox.discard(args.discard):
-                print(f"pybpod-alyx: no pending or needs-attention item {args.discard}",
-                      file=sys.stderr)  # fmt: skip
-                return exit_codes.ERROR
-            print(f"Discarded item {args.discard}: it will not be sent (still listed with --all).")
-        if args.retry is not None:
-            item_id = None if args.retry == "all" else args.retry
-            print(f"Retrying {outbox.retry(item_id)} item(s).")
-            return _send(args, defaults, outbox, options)
-        _print_items(outbox, args.all)
-        return _exit_code(outbox)
-
-
-def _print_items(outbox: Outbox, everything: bool) -> None:
-    items = outbox.items() if everything else outbox.items(PENDING, ATTENTION)
-    rows = [_row(item) for item in items]
-    if rows:
-        print(format_table(OUTBOX_COLUMNS, rows))
-    counts = ", ".join(f"{count} {state}" for state, count in outbox.counts().items())
-    print(f"\nOutbox {outbox.path}: {counts}")
-    failures, next_try, error = outbox.server_state()
-    if failures:
-        when = datetime.datetime.fromtimestamp(next_try).strftime("%H:%M:%S")
-        print(f"Alyx could not be reached ({failures} time(s) in a row: {error}); "
-              f"next automatic try {when}.")  # fmt: skip
-
-
-def _row(item: Item) -> tuple:
-    why = item.last_error or ""
-    if item.state == PENDING and item.next_try:
-        when = datetime.datetime.fromtimestamp(item.next_try).strftime("%H:%M:%S")
-        why = f"{why} (next try {when})" if why else f"next try {when}"
-    return (item.id, item.state, item.label, item.attempts, why, item.fix or "")
+    location = payload.get("location")
+    return (label, weighing.get("weight"), water.get("water_administered"), location, queued)
 
 
 # -- weigh ------------------------------------------------------------------------------------
 
 
-@_clear_errors
+@clear_errors
 def run_weigh(args: argparse.Namespace, defaults: Defaults) -> int:
+    """Weigh now and send; the exit code is the weighing's own, whatever else waits."""
     options = options_from(defaults)
-    project = open_project(args.project_dir)
+    project = read_project(args.project_dir)
     named = [s for s in alyx_subjects(project).values() if s.name == args.subject]
     if not named:
-        print(f"pybpod-alyx: {args.subject} is not an Alyx subject of {project.path} "
-              "(sync it from Alyx first)", file=sys.stderr)  # fmt: skip
-        return exit_codes.ERROR
-    with _open_outbox(options, project.path) as outbox:
-        queue_weighing(outbox, named[0], args.grams, args.username)
-        return _send(args, defaults, outbox, options)
-
-
-# -- sending ----------------------------------------------------------------------------------
-
-
-def _open_outbox(options: RegisterOptions, project_path: str) -> Outbox:
-    return Outbox(options.outbox_path(project_path))
-
-
-def _send(
-    args: argparse.Namespace, defaults: Defaults, outbox: Outbox, options: RegisterOptions
-) -> int:
-    from .main import connect
-
-    try:
-        with connect(args, defaults) as alyx:
-            report = flush(
-                outbox, alyx, workers=options.send_workers, due_only=False, on_event=_print_event
-            )
-    except NotLoggedInError as exc:
-        print(f"pybpod-alyx: {exc}", file=sys.stderr)
-        return exit_codes.BAD_CREDENTIALS
-    _print_report(report, outbox)
-    return _exit_code(outbox)
-
-
-def _print_event(event: str, item: Item, message: str) -> None:
-    if event == "sent":
-        print(f"  sent      {item.label}")
-    elif event == "retry":
-        print(f"  waiting   {item.label}: {message}")
-    else:
-        print(f"  ATTENTION {item.label}: {message}")
-
-
-def _print_report(report: FlushReport, outbox: Outbox) -> None:
-    for notice in report.notices:
-        print(f"\nNote: {notice}")
-    if report.stopped:
-        print(f"\nStopped sending: {report.stopped}")
-    counts = outbox.counts()
-    print(f"\nSent {len(report.sent)} now. Outbox: {counts[PENDING]} pending, "
-          f"{counts[ATTENTION]} need attention.")  # fmt: skip
-    if counts[PENDING]:
-        print("Pending items are sent by the next 'pybpod-alyx register' or "
-              "'pybpod-alyx outbox PROJECT --retry', or by PyBpod.")  # fmt: skip
-    if counts[ATTENTION]:
-        print("See why and what to do: pybpod-alyx outbox PROJECT")
-
-
-def _exit_code(outbox: Outbox) -> int:
-    counts = outbox.counts()
-    if counts[ATTENTION]:
-        return exit_codes.NEEDS_ATTENTION
-    if counts[PENDING]:
-        return exit_codes.PENDING
-    return exit_codes.OK
+        return refuse(
+            f"{args.subject} is not an Alyx subject of {project.path} (sync it from Alyx first)"
+        )
+    when = datetime.datetime.now()
+    with open_outbox(options, project.path) as outbox:
+        queue_weighing(outbox, named[0], args.grams, args.username, when, ServerTimes.of(options))
+        stopped = send_pending(args, defaults, outbox, options)
+        return stopped or item_exit_code(outbox.state_of(weighing_key(named[0], when, args.grams)))

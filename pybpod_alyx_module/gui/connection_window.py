@@ -26,7 +26,8 @@ from pyforms.controls import (
 
 from pybpod_alyx_module import pybpod_internals as internals
 from pybpod_alyx_module.alyx import AlyxClient
-from pybpod_alyx_module.client_settings import client_from_settings, read_settings
+from pybpod_alyx_module.client_settings import client_from_settings
+from pybpod_alyx_module.plugin_settings import read_settings
 from pybpod_alyx_module.sync import SubjectSelection, SyncResult, check_user_name
 from pybpod_alyx_module.sync.users import login_alyx_user
 

@@ -8,7 +8,6 @@ good, so it is asked first.
 
 from __future__ import annotations
 
-import datetime
 import weakref
 from typing import Any
 
@@ -17,6 +16,7 @@ from pyforms.controls import ControlButton, ControlLabel, ControlList
 
 from pybpod_alyx_module.pybpod_internals import fit_columns, select_row, wrap_label_full_width
 from pybpod_alyx_module.register import ATTENTION, PENDING, Item
+from pybpod_alyx_module.register.waiting import next_try_words
 
 from .escape_closes import EscapeCloses
 from .registration import OutboxView, registrar_of
@@ -67,8 +67,8 @@ def item_row(item: Item) -> list[str]:
     """One list row: id, state, label, tries, why, what to do."""
     why = item.last_error or ""
     if item.state == PENDING and item.next_try:
-        when = datetime.datetime.fromtimestamp(item.next_try).strftime("%H:%M:%S")
-        why = f"{why} (next try {when})" if why else f"next try {when}"
+        when = f"next try {next_try_words(item.next_try)}"  # a past one is "due now"
+        why = f"{why} ({when})" if why else when
     return [str(item.id), STATE_WORDS.get(item.state, item.state), item.label,
             str(item.attempts), why, item.fix or ""]  # fmt: skip
 

@@ -29,12 +29,8 @@ from AnyQt.QtCore import QTimer
 from confapp import conf
 
 from pybpod_alyx_module.alyx import AlyxError
-from pybpod_alyx_module.client_settings import (
-    ClientSettings,
-    client_from_settings,
-    read_settings,
-    setting,
-)
+from pybpod_alyx_module.client_settings import client_from_settings
+from pybpod_alyx_module.plugin_settings import PluginSettings, SettingsError, read_settings
 from pybpod_alyx_module.register import (
     ATTENTION,
     DISCARDED,
@@ -104,18 +100,52 @@ def session_key(path: str | Path) -> str:
     return os.path.normcase(os.path.abspath(path))
 
 
+#: The last bad-settings line logged (so the periodic try does not repeat it every minute).
+_settings_said: str | None = None
+
+
+def checked_settings() -> PluginSettings:
+    """The plugin's settings as confapp holds them, checked at the one door.
+
+    Raises
+    ------
+    SettingsError
+        A setting is bad: nothing is queued or sent until it is fixed. Its one line is
+        logged the first time (not again at every periodic try).
+    """
+    global _settings_said
+    try:
+        settings = read_settings(conf)
+        RegisterOptions.of(settings)  # its own check: the value names the plugin reads
+        return settings
+    except SettingsError as exc:
+        if str(exc) != _settings_said:
+            _settings_said = str(exc)
+            logger.error("Alyx registration is stopped: %s", exc)
+        raise
+
+
 def register_sessions_enabled(project: Any) -> bool:
     """``ALYX_PLUGIN_REGISTER_SESSIONS``; unset (``None``): on when the project has an Alyx user."""
-    value = setting(conf, "ALYX_PLUGIN_REGISTER_SESSIONS")
+    value = checked_settings().register_sessions
     if value is not None:
-        return bool(value)
+        return value
     from pybpod_alyx_module.sync.users import ALYX_CONNECTION
 
     return any(user.connection == ALYX_CONNECTION for user in project.users)
 
 
 def register_options() -> RegisterOptions:
-    return RegisterOptions.from_settings(lambda name: setting(conf, name))
+    return RegisterOptions.of(checked_settings())
+
+
+def _retry_interval_ms() -> int:
+    """``ALYX_PLUGIN_OUTBOX_RETRY_SECONDS`` in ms; the default while a setting is bad (said)."""
+    try:
+        seconds = checked_settings().outbox_retry_seconds
+    except SettingsError:
+        seconds = PluginSettings().outbox_retry_seconds
+    return int(seconds * 1000)
 
 
 class ProjectRegistrar:
@@ -131,9 +161,7 @@ class ProjectRegistrar:
         self._shown: dict[str, str] = {}
         # A child of the project's tree: the timer goes with PyBpod's window.
         self._timer = QTimer(project.tree)
-        self._timer.setInterval(
-            int(float(setting(conf, "ALYX_PLUGIN_OUTBOX_RETRY_SECONDS")) * 1000)
-        )
+        self._timer.setInterval(_retry_interval_ms())
         self._timer.timeout.connect(self._retry_due)
         self._timer.start()
 
@@ -161,12 +189,15 @@ class ProjectRegistrar:
         weights_g: Mapping[str, float] | None = None,
         water_ml: Mapping[str, float] | None = None,
         then: Callable[[OutboxView], None] | None = None,
+        again: bool = False,
     ) -> None:
         """Queue a session (a run that just ended, or one picked by hand), then send.
 
         ``subjects_of`` is what holds its subjects (the setup, or the project): only
         those are looked through, so a run's end costs the GUI thread little.
         ``then(view)`` is called on the GUI thread when it was queued and sent (or not).
+        ``again``: a person asked for this session by name, so an item they discarded
+        earlier is queued anew (a run's own end never brings a discarded item back).
         """
         project = self._project()
         if project is None or not project.path:
@@ -180,7 +211,7 @@ class ProjectRegistrar:
                 session_file, subjects, options, folder, weights_g, water_ml
             )
             for registration in prepared.registrations:
-                outbox.add(registration.key, registration.label, registration.payload)
+                outbox.add(registration.key, registration.label, registration.payload, again)
             return prepared
 
         self._start(queue, send=True, create=True, then=then)
@@ -249,6 +280,8 @@ class ProjectRegistrar:
         try:
             if not any(task.running for task in self._tasks):
                 self._start(None, send=True, due_only=True, create=False)
+        except SettingsError:  # logged once by checked_settings; tried again at the next tick
+            pass
         except RuntimeError:  # the project's Qt objects are gone (PyBpod closed it)
             self.shut_down()
         except Exception:  # a timer slot: never let an error reach Qt
@@ -265,9 +298,9 @@ class ProjectRegistrar:
         project = self._project()
         if project is None or not project.path:
             return
-        path = register_options().outbox_path(project.path)
+        settings = checked_settings()
+        path = RegisterOptions.of(settings).outbox_path(project.path)
         client = project_state.client_for(project)
-        settings = read_settings(conf)
         user = project.loggeduser.name if project.loggeduser is not None else ""
 
         def work(report: Any) -> OutboxView | None:
@@ -301,7 +334,7 @@ class ProjectRegistrar:
         self,
         outbox: Outbox,
         client: Any,
-        settings: ClientSettings,
+        settings: PluginSettings,
         user: str,
         due_only: bool,
     ) -> tuple[str | None, list[str]]:
@@ -323,8 +356,7 @@ class ProjectRegistrar:
                     settings, address=address, username=settings.username or user
                 )
             try:
-                report = flush(outbox, client, workers=register_options().send_workers,
-                               due_only=due_only)  # fmt: skip
+                report = flush(outbox, client, workers=settings.send_workers, due_only=due_only)
             except AlyxError as exc:  # the login itself (no saved token, token refused)
                 return (
                     f"Not logged in to Alyx ({exc}): open Sync to Alyx and Connect once; "

@@ -24,9 +24,9 @@ from pybpod_alyx_module.register import (
     Registration,
     prepare_sessions,
     read_session,
-    task_values,
 )
 from pybpod_alyx_module.register.records import session_registration
+from pybpod_alyx_module.register.values import row_names, subject_values
 
 
 def run_registrations(
@@ -55,15 +55,16 @@ def run_registrations(
     weights_g, water_ml = dict(weights_g or {}), dict(water_ml or {})
     if prepared.problems or not (weights_g or water_ml):
         return prepared
-    session = read_session(session_file)
-    values = task_values(session.values, options.value_names)
+    session = read_session(session_file, list(row_names(options.value_names).values()))
+    values = subject_values(session.values, options.value_names, session.subjects)
     by_alyx_id = {subject.alyx_id: subject for subject in subjects.values()}
     typed = PreparedSessions(problems=prepared.problems)
     for registration in prepared.registrations:
         subject = by_alyx_id[registration.payload["subject"]["id"]]
-        water = values.water_ml if values.water_ml is not None else water_ml.get(subject.uuid4)
+        task = values[subject.uuid4]
+        water = task.water_ml if task.water_ml is not None else water_ml.get(subject.uuid4)
         own = dataclasses.replace(
-            values, weight_g=weights_g.get(subject.uuid4, values.weight_g), water_ml=water
+            task, weight_g=weights_g.get(subject.uuid4, task.weight_g), water_ml=water
         )
         payload = session_registration(session, subject, own, options, project_folder)
         typed.registrations.append(Registration(registration.key, registration.label, payload))

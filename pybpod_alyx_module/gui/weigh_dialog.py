@@ -19,7 +19,7 @@ from confapp import conf
 from pyforms.basewidget import BaseWidget
 from pyforms.controls import ControlButton, ControlLabel, ControlText
 
-from pybpod_alyx_module.client_settings import setting
+from pybpod_alyx_module.plugin_settings import read_settings
 from pybpod_alyx_module.pybpod_internals import (
     set_label_style,
     text_changed,
@@ -103,7 +103,7 @@ class WeighDialog(EscapeCloses, BaseWidget):
     def __init__(self, setup: Any) -> None:
         super().__init__(TITLE, parent_win=setup.project.mainwindow)
         self.setup = setup
-        self.threshold = float(setting(conf, "ALYX_PLUGIN_WEIGHT_THRESHOLD"))
+        self.threshold = read_settings(conf).weight_threshold
         self._task: BackgroundTask | None = None
         self.rows = [_SubjectRow(s) for s in setup.subjects if alyx_id(s) is not None]
         formset: list[Any] = []

@@ -18,7 +18,7 @@ from typing import Any
 from confapp import conf
 from pyforms.controls import ControlMatplotlib
 
-from pybpod_alyx_module.client_settings import setting
+from pybpod_alyx_module.plugin_settings import read_settings
 from pybpod_alyx_module.sync.fields import water_administrations
 
 WEIGHT_COLOUR, REFERENCE_COLOUR, THRESHOLD_COLOUR = "#1f4e79", "#555555", "#b00020"
@@ -109,7 +109,7 @@ class WeightChart:
 
     def __init__(self) -> None:
         self.control = ControlMatplotlib("")
-        self.threshold = float(setting(conf, "ALYX_PLUGIN_WEIGHT_THRESHOLD"))
+        self.threshold = read_settings(conf).weight_threshold
         self.shown = ChartData()
         #: The matplotlib figure drawn on (known after the first draw).
         self.figure: Any = None

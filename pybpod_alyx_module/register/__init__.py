@@ -10,7 +10,7 @@ No Qt: the command line and the GUI share it. Data flows one way:
 
 With a project and a server at hand (so not run as a doctest)::
 
-    project = open_project("~/rigs/proj")
+    project = read_project("~/rigs/proj")  # subjects and session paths; PyBpod not involved
     options = RegisterOptions.from_settings(lambda name: getattr(conf, name))
     prepared = prepare_sessions(session_files(project.path), alyx_subjects(project),
                                 options, project.path)
@@ -23,6 +23,7 @@ With a project and a server at hand (so not run as a doctest)::
 from .flush import FlushReport, flush
 from .options import RegisterOptions
 from .outbox import ATTENTION, DISCARDED, PENDING, SENT, Item, Outbox, OutboxError
+from .project_reader import ProjectOnDisk, SubjectOnDisk, read_project
 from .project_sessions import (
     PreparedSessions,
     Registration,
@@ -31,7 +32,7 @@ from .project_sessions import (
     prepare_sessions,
     session_files,
 )
-from .queueing import QueueReport, queue_sessions, queue_weighing
+from .queueing import QueueReport, plan_sessions, queue_planned, queue_sessions, queue_weighing
 from .records import AlyxSubject, weighing_key, weighing_registration
 from .session_file import RecordedSession, SessionFileError, read_session
 from .values import REPORTED_VALUES, ReportedValueError, TaskValues, task_values
@@ -48,6 +49,7 @@ __all__ = [
     "Outbox",
     "OutboxError",
     "PreparedSessions",
+    "ProjectOnDisk",
     "QueueReport",
     "RecordedSession",
     "RegisterOptions",
@@ -55,12 +57,16 @@ __all__ = [
     "ReportedValueError",
     "SessionFileError",
     "SessionProblem",
+    "SubjectOnDisk",
     "TaskValues",
     "alyx_subjects",
     "flush",
+    "plan_sessions",
     "prepare_sessions",
+    "queue_planned",
     "queue_sessions",
     "queue_weighing",
+    "read_project",
     "read_session",
     "session_files",
     "task_values",

@@ -7,6 +7,19 @@ server cannot be reached, the workers stop taking items: the rest wait for the n
 flush, and the report says when that may be. A server that cannot be reached at all is
 retried with the same backoff as an item (recorded in the outbox, so that a flush started
 every minute by the GUI asks it only when due).
+
+One try per item per flush: an item that failed is postponed at once (its next try is
+recorded in the outbox, and told), and the flush never claims it again (a flush asked to
+try every pending item, ``due_only=False``, would otherwise see it still pending). So a
+failing server sees each item once per flush, and the time told is when the item is due
+again: nothing is tried again in between.
+
+A session's number is settled with the other rigs' (:mod:`.numbering`) once the flush has
+created everything else: each item's session, weighing and water are sent first and the
+item is given back; when no other item is left to create, the items given back are taken
+again for their numbers. Rigs flushing together after an outage have then mostly created
+their sessions when they compare numbers, and settle each day in a read or two instead of
+chasing each other's creates; one rig reads each day it created sessions on once.
 """
 
 from __future__ import annotations
@@ -20,24 +33,24 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from pybpod_alyx_module.alyx import AlyxClient, AlyxError
+from pybpod_alyx_module.alyx.retry_policy import DEFAULT_POLICY, RetryPolicy
 
 from .failures import (
     ATTENTION,
-    MAX_SERVER_FAILURES,
     STOP,
     TRANSIENT,
     UNEXPECTED_FIX,
     Verdict,
-    backoff,
     judge,
+    wait_before_next_try,
 )
 from .outbox import ClaimLost, Item, Outbox, OutboxError
-from .sender import SendContext, send_item
+from .sender import SendContext, numbers_settled, send_item
 
 logger = logging.getLogger(__name__)
 
-#: ``on_event(event, item, message)``: ``"sent"``, ``"retry"`` (with the error and the
-#: delay), ``"attention"`` (with the server's words).
+#: ``on_event(event, item, message)``: ``"sent"``, ``"retry"`` (with the error and when the
+#: item is due again), ``"attention"`` (with the server's words).
 EventHandler = Callable[[str, Item, str], None]
 
 
@@ -52,6 +65,22 @@ class FlushReport:
     notices: list[str] = field(default_factory=list)
 
 
+@dataclass
+class _Run:
+    """What the workers of one flush share."""
+
+    context: SendContext
+    report: FlushReport
+    rng: random.Random
+    policy: RetryPolicy
+    on_event: EventHandler | None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    halt: threading.Event = field(default_factory=threading.Event)
+    tried: set[int] = field(default_factory=set)
+    #: Items whose records are on Alyx, left for their numbers until the rest is created.
+    numbers_later: set[int] = field(default_factory=set)
+
+
 def flush(
     outbox: Outbox,
     alyx: AlyxClient,
@@ -60,7 +89,7 @@ def flush(
     rng: random.Random | None = None,
     on_event: EventHandler | None = None,
 ) -> FlushReport:
-    """Send the outbox's pending items to ``alyx``.
+    """Send the outbox's pending items to ``alyx``, each tried at most once.
 
     Parameters
     ----------
@@ -88,6 +117,8 @@ def flush(
     """
     report = FlushReport()
     rng = rng or random.Random()
+    # The client's policy for every wait; a stand-in client (tests) may carry none.
+    policy = getattr(alyx, "retry_policy", DEFAULT_POLICY)
     failures, next_try, last_error = outbox.server_state()
     if due_only and next_try > time.time():
         report.stopped = f"{last_error} (next try {_clock(next_try)})"
@@ -95,22 +126,30 @@ def flush(
     try:
         context = SendContext.open(alyx, outbox)
     except AlyxError as exc:
-        if judge(exc).kind == STOP:
+        verdict = judge(exc)
+        if verdict.kind == STOP:
             raise  # the login itself: the caller asks for a password
-        delay = backoff(failures, rng)
+        delay = wait_before_next_try(verdict, failures, rng, policy)
         outbox.server_away(str(exc), delay)
         report.stopped = f"{exc} (next try {_clock(time.time() + delay)})"
         return report
     outbox.server_back()
-    halt = threading.Event()
-    lock = threading.Lock()
+    run = _Run(context, report, rng, policy, on_event)
 
     def worker() -> None:
-        while not halt.is_set():
-            claimed = outbox.claim(1, due_only=due_only)
-            if not claimed:
-                return
-            _send_one(claimed[0], context, report, rng, lock, halt, on_event)
+        while not run.halt.is_set():
+            with run.lock:  # a claim and its note are one step: no worker claims a tried item
+                waiting = frozenset(run.numbers_later)
+                claimed = outbox.claim(1, due_only=due_only, exclude=run.tried | waiting)
+                if not claimed:  # everything created: now the numbers left for later
+                    claimed = outbox.claim(1, due_only=due_only, exclude=frozenset(run.tried))
+                if not claimed:
+                    return
+                item = claimed[0]
+                numbers = item.id in run.numbers_later
+                run.numbers_later.discard(item.id)
+                run.tried.add(item.id)
+            _send_one(item, run, numbers)
 
     with ThreadPoolExecutor(max(1, workers), thread_name_prefix="alyx-outbox") as pool:
         for future in [pool.submit(worker) for _ in range(max(1, workers))]:
@@ -119,56 +158,60 @@ def flush(
     return report
 
 
-def _send_one(
-    item: Item,
-    context: SendContext,
-    report: FlushReport,
-    rng: random.Random,
-    lock: threading.Lock,
-    halt: threading.Event,
-    on_event: EventHandler | None,
-) -> None:
-    outbox = context.outbox
+def _send_one(item: Item, run: _Run, numbers: bool) -> None:
+    """Try ``item``; a session's number is settled only once the flush created the rest."""
+    outbox, report = run.context.outbox, run.report
     try:
-        progress = send_item(item, context)
+        progress = send_item(item, run.context, numbers)
+        if not numbers_settled(item.payload, progress):
+            outbox.save_progress(item.id, progress)
+            outbox.release(item.id)  # its subject's other items go on meanwhile
+            with run.lock:
+                run.tried.discard(item.id)
+                run.numbers_later.add(item.id)
+            return
     except ClaimLost as exc:
         logger.warning("%s", exc)
         return
     except OutboxError:
         raise  # the outbox cannot be written: nothing more can be recorded, stop
     except Exception as exc:
-        verdict = _judged(exc)
-        if verdict.kind == STOP:
-            outbox.release(item.id)
-            with lock:
-                report.stopped = verdict.message
-            halt.set()
-            return
-        if verdict.kind == TRANSIENT and not (
-            verdict.server_failure and item.server_failures + 1 >= MAX_SERVER_FAILURES
-        ):
-            with lock:
-                delay = backoff(item.attempts, rng)
-            outbox.postpone(item.id, verdict.message, delay, verdict.server_failure)
-            with lock:
-                report.postponed.append((item, verdict.message))
-                if not verdict.server_failure:
-                    report.stopped = verdict.message  # no answer at all: leave the rest
-            if not verdict.server_failure:
-                outbox.server_away(verdict.message, delay)
-                halt.set()
-            _tell(on_event, "retry", item, f"{verdict.message}; next try in {delay:.0f} s")
-            return
-        fix = verdict.fix or "The server keeps failing on this item: retry it later"
-        outbox.needs_attention(item.id, verdict.message, fix)
-        with lock:
-            report.attention.append((item, verdict.message))
-        _tell(on_event, ATTENTION, item, verdict.message)
+        _failed(item, _judged(exc), run)
         return
     outbox.finish(item.id, progress)
-    with lock:
+    with run.lock:
         report.sent.append(item)
-    _tell(on_event, "sent", item, "")
+    _tell(run.on_event, "sent", item, "")
+
+
+def _failed(item: Item, verdict: Verdict, run: _Run) -> None:
+    """Record a failed try: pending with its next try, needing attention, or the flush stops."""
+    outbox, report = run.context.outbox, run.report
+    if verdict.kind == STOP:
+        outbox.release(item.id)
+        with run.lock:
+            report.stopped = verdict.message
+        run.halt.set()
+        return
+    if verdict.kind == TRANSIENT:
+        with run.lock:
+            delay = wait_before_next_try(verdict, item.failed_tries, run.rng, run.policy)
+        outbox.postpone(item.id, verdict.message, delay, verdict.server_failure)
+        recorded = outbox.get(item.id)  # the time told is the one recorded, to the second
+        due = _clock(recorded.next_try if recorded else time.time() + delay)
+        with run.lock:
+            report.postponed.append((item, verdict.message))
+            if not verdict.server_failure:
+                report.stopped = f"{verdict.message} (next try {due})"  # no answer: leave the rest
+        if not verdict.server_failure:
+            outbox.server_away(verdict.message, delay)
+            run.halt.set()
+        _tell(run.on_event, "retry", item, f"{verdict.message}; kept pending, due again at {due}")
+        return
+    outbox.needs_attention(item.id, verdict.message, verdict.fix or UNEXPECTED_FIX)
+    with run.lock:
+        report.attention.append((item, verdict.message))
+    _tell(run.on_event, ATTENTION, item, verdict.message)
 
 
 def _clock(moment: float) -> str:

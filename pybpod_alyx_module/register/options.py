@@ -1,4 +1,4 @@
-"""The settings of registering, as one plain value (from confapp, ``user_settings.py`` or a test)."""
+"""The settings of registering, as one plain value taken from the checked plugin settings."""
 
 from __future__ import annotations
 
@@ -7,15 +7,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pybpod_alyx_module import settings as defaults
+from pybpod_alyx_module.plugin_settings import PluginSettings, SettingsError
+
+from .values import REPORTED_VALUES
 
 #: The outbox's file name in the project folder, unless ``ALYX_PLUGIN_OUTBOX`` says otherwise.
 OUTBOX_FILE_NAME = "alyx_outbox.sqlite"
+
+_DEFAULTS = PluginSettings()
 
 
 @dataclass(frozen=True)
 class RegisterOptions:
     """How sessions become Alyx records (see ``pybpod_alyx_module.settings`` for each one).
+
+    Made from the settings with :meth:`of` (or :meth:`from_settings`), which checks them;
+    made by hand (tests, code), it holds what it is given.
 
     Parameters
     ----------
@@ -31,26 +38,61 @@ class RegisterOptions:
         ``ALYX_PLUGIN_OUTBOX``: the outbox file; empty for the project folder's.
     send_workers
         ``ALYX_PLUGIN_SEND_WORKERS``: records sent at the same time.
+    rig_time_zone
+        ``ALYX_PLUGIN_RIG_TIME_ZONE``: the IANA zone of the session files' times; ``''``
+        for this computer's local zone.
+    server_time_zone
+        ``ALYX_PLUGIN_SERVER_TIME_ZONE``: the IANA zone Alyx stores times in.
     """
 
     value_names: Mapping[str, str] = field(default_factory=dict)
     locations: Mapping[str, str] = field(default_factory=dict)
-    procedures: tuple[str, ...] = tuple(defaults.ALYX_PLUGIN_PROCEDURES)
-    water_type: str = defaults.ALYX_PLUGIN_WATER_TYPE
-    outbox: str = defaults.ALYX_PLUGIN_OUTBOX
-    send_workers: int = defaults.ALYX_PLUGIN_SEND_WORKERS
+    procedures: tuple[str, ...] = _DEFAULTS.procedures
+    water_type: str = _DEFAULTS.water_type
+    outbox: str = _DEFAULTS.outbox
+    send_workers: int = _DEFAULTS.send_workers
+    rig_time_zone: str = _DEFAULTS.rig_time_zone
+    server_time_zone: str = _DEFAULTS.server_time_zone
+
+    @classmethod
+    def of(cls, settings: PluginSettings) -> RegisterOptions:
+        """The registering part of the checked ``settings``.
+
+        Raises
+        ------
+        SettingsError
+            ``ALYX_PLUGIN_VALUE_NAMES`` maps a name the plugin does not read.
+        """
+        unknown = sorted(set(settings.value_names) - set(REPORTED_VALUES))
+        if unknown:
+            raise SettingsError.of(
+                "ALYX_PLUGIN_VALUE_NAMES",
+                dict(settings.value_names),
+                f"keys among {', '.join(REPORTED_VALUES)} (not {', '.join(unknown)})",
+            )
+        return cls(
+            value_names=settings.value_names,
+            locations=settings.locations,
+            procedures=settings.procedures,
+            water_type=settings.water_type,
+            outbox=settings.outbox,
+            send_workers=settings.send_workers,
+            rig_time_zone=settings.rig_time_zone,
+            server_time_zone=settings.server_time_zone,
+        )
 
     @classmethod
     def from_settings(cls, value: Callable[[str], Any]) -> RegisterOptions:
-        """Options from a look-up of ``ALYX_PLUGIN_*`` names (e.g. ``lambda n: getattr(conf, n)``)."""
-        return cls(
-            value_names=dict(value("ALYX_PLUGIN_VALUE_NAMES") or {}),
-            locations=dict(value("ALYX_PLUGIN_LOCATIONS") or {}),
-            procedures=tuple(value("ALYX_PLUGIN_PROCEDURES") or ()),
-            water_type=str(value("ALYX_PLUGIN_WATER_TYPE") or defaults.ALYX_PLUGIN_WATER_TYPE),
-            outbox=str(value("ALYX_PLUGIN_OUTBOX") or ""),
-            send_workers=max(1, int(value("ALYX_PLUGIN_SEND_WORKERS") or 1)),
-        )
+        """Options from a look-up of ``ALYX_PLUGIN_*`` names (e.g. ``lambda n: getattr(conf, n)``).
+
+        The values go through the settings' one door (:class:`PluginSettings`).
+
+        Raises
+        ------
+        SettingsError
+            A setting does not fit its type or range.
+        """
+        return cls.of(PluginSettings.from_lookup(value))
 
     def location_for(self, setup: str) -> str:
         """The Alyx location wanted for a setup: the mapped name, else the setup's own."""

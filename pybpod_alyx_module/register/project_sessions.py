@@ -4,7 +4,12 @@ Subjects are found through the project's subjects **by uuid4** (what a session f
 names), never by name alone: a subject renamed, or a local subject that happens to share
 an Alyx nickname, must not receive another animal's records. What cannot be registered
 (a session that never ended, one without an Alyx subject, a value that makes no sense)
-is reported with its reason, never guessed.
+is reported with its reason, never guessed. Every session and value goes through
+:mod:`.plausibility`, as typed values do.
+
+The project is a loaded PyBpod project (the GUI's) or a folder read by
+:func:`~.project_reader.read_project` (the command line's): both have ``path`` and
+``subjects`` (each with ``name``, ``uuid4`` and its document ``data``).
 """
 
 from __future__ import annotations
@@ -15,12 +20,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pybpod_alyx_module.sync.subjects import alyx_data, alyx_id
+from pybpod_alyx_module.sync.paths import ProjectFolder
+from pybpod_alyx_module.sync.subjects import alyx_data, alyx_id, synced_from
 
 from .options import RegisterOptions
+from .plausibility import rig_now, session_times_problem
+from .project_reader import session_files
 from .records import AlyxSubject, registration_key, session_registration
 from .session_file import RecordedSession, SessionFileError, read_session
-from .values import ReportedValueError, task_values
+from .values import ReportedValueError, row_names, subject_values
+
+__all__ = [
+    "PreparedSessions",
+    "Registration",
+    "SessionProblem",
+    "alyx_subjects",
+    "prepare_sessions",
+    "session_files",
+]
 
 
 @dataclass(frozen=True)
@@ -49,7 +66,7 @@ class PreparedSessions:
 
 
 def alyx_subjects(project: Any) -> dict[str, AlyxSubject]:
-    """The project's Alyx subjects by PyBpod uuid4 (a loaded ``pybpodgui_api`` project)."""
+    """The Alyx subjects by PyBpod uuid4 of ``project`` (or of anything with ``subjects``)."""
     found = {}
     for subject in project.subjects:
         if not alyx_id(subject):
@@ -63,24 +80,9 @@ def alyx_subjects(project: Any) -> dict[str, AlyxSubject]:
             lab=str(data.get("lab") or ""),
             projects=tuple(data.get("projects") or ()),
             url=str(data.get("url") or ""),
+            server=synced_from(subject),
         )
     return found
-
-
-def session_files(project_folder: str | Path) -> list[Path]:
-    """Every ``experiments/<e>/setups/<s>/sessions/<name>/<name>.csv`` of a project, by name.
-
-    Links leading out of the project folder are not followed.
-    """
-    root = Path(project_folder).resolve()
-    files = []
-    for csv_file in root.glob("experiments/*/setups/*/sessions/*/*.csv"):
-        if csv_file.stem != csv_file.parent.name:
-            continue
-        if not csv_file.resolve().is_relative_to(root):
-            continue
-        files.append(csv_file)
-    return sorted(files, key=lambda p: (p.parent.name, str(p)))
 
 
 def prepare_sessions(
@@ -89,23 +91,40 @@ def prepare_sessions(
     options: RegisterOptions,
     project_folder: str | Path | None,
     since: datetime.date | None = None,
+    now: datetime.datetime | None = None,
 ) -> PreparedSessions:
-    """Read each session file and build its registrations (one per Alyx subject)."""
+    """Read each session file and build its registrations (one per Alyx subject).
+
+    Parameters
+    ----------
+    project_folder
+        The project the files are in: a file reached through a link or outside it is
+        refused. ``None`` reads the files wherever they are (and names no task file).
+    now
+        The rig's clock, for the plausibility of the sessions' times (now by default).
+    """
     prepared = PreparedSessions()
+    inside = None if project_folder is None else ProjectFolder(project_folder)
+    now = rig_now() if now is None else now
+    try:
+        kept = list(row_names(options.value_names).values())
+    except ReportedValueError as exc:  # a setting's mistake: every session would fail alike
+        prepared.problems = [SessionProblem(Path(path).stem, str(exc)) for path in files]
+        return prepared
     for path in files:
         try:
-            session = read_session(path)
+            session = read_session(path, kept, inside)
         except SessionFileError as exc:
             prepared.problems.append(SessionProblem(Path(path).stem, str(exc)))
             continue
         if since is not None and session.started.date() < since:
             continue
-        problem = _why_not(session, subjects)
+        problem = _why_not(session, subjects, now)
         if problem:
             prepared.problems.append(SessionProblem(session.name, problem))
             continue
         try:
-            values = task_values(session.values, options.value_names)
+            values = subject_values(session.values, options.value_names, session.subjects)
         except ReportedValueError as exc:
             prepared.problems.append(SessionProblem(session.name, str(exc)))
             continue
@@ -113,25 +132,31 @@ def prepare_sessions(
             subject = subjects.get(named.uuid4)
             if subject is None:
                 continue
+            payload = session_registration(
+                session, subject, values[named.uuid4], options, project_folder
+            )
             prepared.registrations.append(
                 Registration(
                     key=registration_key(session.uuid4, subject),
                     label=f"{subject.nickname} {session.name}",
-                    payload=session_registration(session, subject, values, options, project_folder),
+                    payload=payload,
                 )
             )
     return prepared
 
 
-def _why_not(session: RecordedSession, subjects: Mapping[str, AlyxSubject]) -> str | None:
+def _why_not(
+    session: RecordedSession, subjects: Mapping[str, AlyxSubject], now: datetime.datetime
+) -> str | None:
     """Why a session cannot be registered at all, or ``None``."""
     if session.ended is None:
         return (
             "it never ended (no SESSION-ENDED row: the task was stopped or is still running); "
             "nothing is registered for it"
         )
-    if session.ended < session.started:
-        return f"it ends ({session.ended}) before it starts ({session.started})"
+    implausible = session_times_problem(session.started, session.ended, now)
+    if implausible:
+        return implausible
     if not session.subjects:
         return "it names no subject"
     if not any(s.uuid4 in subjects for s in session.subjects):

@@ -5,9 +5,14 @@ JSON: retries send exactly the same fields. Only what depends on the server's st
 decided when sending (:mod:`.sender`): the session's number (the next free one for the
 subject and day) and whether the location exists.
 
-Times are the rig's naive local times, sent without a zone (see :mod:`.session_file`):
-``start_time`` and the weighing at the session's start, ``end_time`` and the water at
-its end.
+Times are the rig's naive wall-clock times turned into the server's wall-clock times
+(:mod:`.times`): ``start_time`` and the weighing at the session's start, ``end_time`` and
+the water at its end. The zones used are kept in the payload (``times``), so that the
+sender reads Alyx's answers on the same clock, whatever the settings say later.
+
+A registration names its subject with the server the subject was synced from
+(``subject.server``, recorded by the sync): the sender refuses to send it anywhere else,
+and refuses a subject whose server was never recorded.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from pybpod_alyx_module import __version__
 
 from .options import RegisterOptions
 from .session_file import RecordedSession
+from .times import ServerTimes
 from .values import TaskValues
 
 SESSION_TYPE = "Experiment"
@@ -38,12 +44,10 @@ class AlyxSubject:
     nickname: str
     lab: str
     projects: tuple[str, ...]
-    url: str  # its Alyx detail URL: names the server it came from, and its key there
-
-    @property
-    def server(self) -> str:
-        """``scheme://host:port`` of the Alyx it was synced from."""
-        return origin(self.url)
+    url: str  # its Alyx detail URL: its key there (weighings and water name it so)
+    #: ``scheme://host[:port]`` of the Alyx it was synced from, as the sync recorded it
+    #: (empty: never recorded, so its records are sent nowhere).
+    server: str = ""
 
     @property
     def record_key(self) -> str:
@@ -55,14 +59,11 @@ class AlyxSubject:
         return tail or self.nickname
 
 
-def origin(url: str) -> str:
-    """``scheme://host[:port]`` of a URL, lower-cased: what "the same server" compares."""
-    parts = urlsplit(url)
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}" if parts.netloc else ""
-
-
 def alyx_time(moment: datetime.datetime) -> str:
-    """A naive local time as sent to Alyx: ISO 8601, seconds precision, no zone."""
+    """A rig's naive time as text (outbox keys and labels): ISO 8601, seconds, no zone.
+
+    What is *sent* is the server's time of it (:meth:`.times.ServerTimes.sent`).
+    """
     return moment.replace(microsecond=0, tzinfo=None).isoformat()
 
 
@@ -97,8 +98,14 @@ def session_registration(
     """The registration of ``session`` for one of its Alyx subjects (a JSON-ready dict).
 
     The caller checked that the session ended (``session.ended``).
+
+    Raises
+    ------
+    TimeZoneError
+        A time zone setting names no zone known here.
     """
     assert session.ended is not None
+    times = ServerTimes.of(options)
     users = [session.creator.name] if session.creator else []
     body: dict[str, Any] = {
         "subject": subject.nickname,
@@ -108,8 +115,8 @@ def session_registration(
         "procedures": list(options.procedures),
         "type": SESSION_TYPE,
         "task_protocol": task_protocol(session.protocol, project_folder),
-        "start_time": alyx_time(session.started),
-        "end_time": alyx_time(session.ended),
+        "start_time": times.sent(session.started),
+        "end_time": times.sent(session.ended),
         "n_trials": session.n_trials,
         "narrative": values.narrative,
         "json": {
@@ -132,39 +139,69 @@ def session_registration(
         "location": options.location_for(session.setup),
         "weighing": None
         if values.weight_g is None
-        else weighing_body(subject, values.weight_g, session.started, user),
+        else weighing_body(subject, values.weight_g, session.started, user, times),
         "water": None
         if values.water_ml is None
         else {
             "subject": subject.record_key,
             "water_administered": values.water_ml,
             "water_type": options.water_type,
-            "date_time": alyx_time(session.ended),
+            "date_time": times.sent(session.ended),
             **({"user": user} if user else {}),
         },
         "source": str(session.path),
+        "times": zones_field(times),
     }
 
 
 def weighing_body(
-    subject: AlyxSubject, grams: float, when: datetime.datetime, user: str | None
+    subject: AlyxSubject,
+    grams: float,
+    when: datetime.datetime,
+    user: str | None,
+    times: ServerTimes,
 ) -> dict[str, Any]:
-    """``POST /weighings`` body."""
-    body = {"subject": subject.record_key, "weight": grams, "date_time": alyx_time(when)}
+    """``POST /weighings`` body; ``when`` is the rig's time."""
+    body = {"subject": subject.record_key, "weight": grams, "date_time": times.sent(when)}
     if user:
         body["user"] = user
     return body
 
 
 def weighing_registration(
-    subject: AlyxSubject, grams: float, when: datetime.datetime, user: str | None
+    subject: AlyxSubject,
+    grams: float,
+    when: datetime.datetime,
+    user: str | None,
+    times: ServerTimes | None = None,
 ) -> dict[str, Any]:
-    """A weighing on its own (``pybpod-alyx weigh``)."""
+    """A weighing on its own (``pybpod-alyx weigh``); ``when`` is the rig's time.
+
+    ``times`` are the zones (the settings' :meth:`.times.ServerTimes.of`; by default this
+    computer's zone and the default server zone).
+    """
+    times = times or ServerTimes()
     return {
         "kind": "weighing",
         "subject": _subject_fields(subject),
-        "weighing": weighing_body(subject, grams, when, user),
+        "weighing": weighing_body(subject, grams, when, user, times),
+        "times": zones_field(times),
     }
+
+
+def zones_field(times: ServerTimes) -> dict[str, str]:
+    """The payload's record of the zones its times were converted with."""
+    return {"rig_zone": times.rig_zone, "server_zone": times.server_zone}
+
+
+def payload_times(payload: dict[str, Any]) -> ServerTimes:
+    """The zones a payload's times were converted with (see :func:`zones_field`).
+
+    A payload without them (queued by hand, or by an older version) was sent as read:
+    its answers are compared on UTC's clock, which is how a ``Z`` answer reads.
+    """
+    zones = payload.get("times") if isinstance(payload.get("times"), dict) else {}
+    return ServerTimes(str(zones.get("rig_zone") or ""), str(zones.get("server_zone") or "UTC"))
 
 
 def weighing_key(subject: AlyxSubject, when: datetime.datetime, grams: float) -> str:

@@ -1,40 +1,57 @@
 """Sending one outbox item to Alyx, step by step, never creating a record twice.
 
-A session item has up to three steps — the session, then the weighing, then the water
-administration (linked to the session) — and each one's result is committed to the
-outbox as soon as Alyx answers. A step is created only after making sure it is not
-on Alyx already:
+A session item has up to four steps — the session, the weighing, the water
+administration (linked to the session), then the session's number settled among its
+day's sessions — and each one's result is committed to the outbox before the next record
+is created. Before each create the step is marked "posting" in the outbox: a mark found
+by a later attempt means the record may be on Alyx without its answer having reached us.
 
-- the session is looked up in the subject's sessions of that day (read with the same
-  request that gives the next free number, once per subject for all the days a flush
-  sends, :mod:`.session_days`): the same subject starting at the same second is the
-  same session;
-- a weighing or water administration is looked up by subject, time and amount when an
-  earlier attempt may have posted it (the step was marked "posting" and its answer
-  never came back, or the session was already on Alyx). Otherwise nothing was sent
-  yet, and it is created straight away.
+- The session is looked for by its identity, the PyBpod session's uuid4
+  (:mod:`.identity`), among the day's sessions read anyway for its number, and by a
+  search when a mark says it may have been created unheard. It is created with the next
+  free number; once the flush has created the rest, its day's numbers are settled with
+  every other rig's (:mod:`.numbering`), and the day read for that shows whether the
+  server stored the start sent (a server on another clock moves a time in its gap).
+- A weighing or water administration is looked for by subject, time and amount (and
+  session) when it may be on Alyx: the step was marked and its answer never came, or the
+  session was found on Alyx already. Otherwise it is created straight away.
+
+Every answer — created, found or changed — goes through :func:`~.answers.checked` before
+it counts: an answer that is not the record sent leaves the item needing attention.
 """
 
 from __future__ import annotations
 
-import datetime
-import math
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pybpod_alyx_module.alyx import AlyxClient
+from pybpod_alyx_module.alyx import AlyxClient, AlyxError, NotFoundError
+from pybpod_alyx_module.sync.subjects import server_origin
 
+from .answers import UncheckedAnswer, checked, moved, session_identity
+from .identity import ENDPOINTS, find_record, find_session
+from .locations import Locations
+from .numbering import ChangeRefused, next_number, settle
 from .outbox import PENDING, Item, Outbox
-from .records import origin
-from .session_days import SessionDays
+from .records import payload_times
+from .session_days import DaySession, SessionDays, read_sessions, session_day
+from .times import ServerTimes
 
 POSTING = "posting"
-ENDPOINTS = {"weighing": "weighings", "water": "water-administrations"}
+#: Creates of one session whose number another rig took meanwhile (alyx-local refuses a
+#: duplicate number), each after a fresh read of the day.
+CREATE_TRIES = 5
+#: Seconds a flusher waits before changing other rigs' sessions' numbers (from, to).
+PAUSE_SECONDS = (0.2, 1.0)
+#: Alyx's words when a number is taken (alyx-local's check, or its unique session name).
+_NUMBER_TAKEN = ("same subject, date and number", "actions_session_name")
 
 
 class WrongServer(Exception):
-    """The item's subject was synced from another Alyx than the one we are sending to."""
+    """The item's subject was not synced from the Alyx we are sending to (or from none known)."""
 
 
 @dataclass
@@ -43,144 +60,204 @@ class SendContext:
 
     alyx: AlyxClient
     outbox: Outbox
-    locations: set[str] = field(default_factory=set)
+    locations: Locations = field(default_factory=Locations)
     session_days: SessionDays = field(default_factory=SessionDays)
 
     @classmethod
     def open(cls, alyx: AlyxClient, outbox: Outbox) -> SendContext:
         """Ask the server for its locations (this also logs in, before any worker starts)."""
-        names = {str(loc.get("name")) for loc in alyx.list("locations")}
+        locations = Locations.of(alyx.list("locations"))
         pending = SessionDays.for_payloads(item.payload for item in outbox.items(PENDING))
-        return cls(alyx, outbox, names, pending)
+        return cls(alyx, outbox, locations, pending)
 
     @property
     def server(self) -> str:
-        return origin(self.alyx.api_root)
+        return server_origin(self.alyx.api_root)
 
 
-def send_item(item: Item, context: SendContext) -> dict[str, Any]:
-    """Send every step of ``item`` not done yet; returns its final progress.
+def send_item(item: Item, context: SendContext, numbers: bool = True) -> dict[str, Any]:
+    """Send every step of ``item`` not done yet; returns its progress.
 
     Each step's result is committed together with the "posting" mark of the next step,
-    and the last one by the caller's :meth:`~.outbox.Outbox.finish`: one write per
-    record. Only a mark left by an *earlier* attempt means that a record may be on Alyx
-    without our knowing (a session is always searched for first).
+    and the last one by the caller's :meth:`~.outbox.Outbox.finish`. The session's
+    number is settled last, and only with ``numbers`` (a flush settles the numbers once
+    it has created what it had to: see :mod:`.flush`); the progress then says whether
+    it was (:func:`numbers_settled`).
 
     Raises whatever the client raises (:class:`~pybpod_alyx_module.alyx.AlyxError`),
-    :class:`WrongServer`, or :class:`~.outbox.ClaimLost`; the progress of the steps
-    done so far is already committed.
+    :class:`WrongServer`, :class:`~.answers.UncheckedAnswer`,
+    :class:`~.numbering.NumbersUnsettled` or :class:`~.outbox.ClaimLost`; the progress
+    of the steps done so far is already committed.
     """
     payload = item.payload
     progress = dict(item.progress)
     subject = payload["subject"]
     check_server(subject, context.server)
+    times = payload_times(payload)
     uncertain = progress.pop(POSTING, None)  # an earlier attempt's mark
-    save = _saver(context.outbox, item.id, progress)
-    steps = [step for step in ("weighing", "water") if payload.get(step) and step not in progress]
+
+    def save() -> None:
+        context.outbox.save_progress(item.id, progress)
+
     if payload["kind"] == "session" and "session" not in progress:
-        progress["session"] = _send_session(payload, context)
-        _mark_next(progress, steps)
-        if steps:  # the last step's result is committed by the outbox's finish()
-            save()
-    for n, step in enumerate(steps):
-        body = payload[step]
+        progress["session"] = _send_session(payload, context, times, uncertain, progress, save)
+    steps = [step for step in ("weighing", "water") if payload.get(step) and step not in progress]
+    for step in steps:
+        body = dict(payload[step])
         if step == "water":
-            body = dict(body, session=progress["session"]["id"])
+            body["session"] = progress["session"]["id"]
         may_exist = uncertain == step or progress.get("session", {}).get("found", False)
-        found = _find_record(step, body, subject, context.alyx) if may_exist else None
-        if found is not None:
-            progress[step] = {"url": found.get("url"), "found": True}
-        else:
-            if progress.get(POSTING) != step:
-                progress[POSTING] = step
-                save()
-            progress[step] = {"url": context.alyx.post(ENDPOINTS[step], body).get("url")}
-        _mark_next(progress, steps[n + 1 :])
-        if steps[n + 1 :]:
+        found = (
+            find_record(context.alyx, step, body, subject["nickname"], times) if may_exist else None
+        )
+        if found is None:
+            progress[POSTING] = step
             save()
+            answer = context.alyx.post(ENDPOINTS[step], body)
+            progress.pop(POSTING)
+            record = checked(step, answer, body, times)
+            progress[step] = {"id": record.id}
+        else:
+            progress[step] = {"id": found.id, "found": True}
+    if numbers and not numbers_settled(payload, progress):
+        progress["session"]["number"] = _settle_numbers(payload, context, times, progress)
+        progress["session"]["numbered"] = True
     return progress
 
 
-def _mark_next(progress: dict[str, Any], remaining: list[str]) -> None:
-    """Mark the next step as being posted (saved with the step just done), or clear the mark."""
-    if remaining:
-        progress[POSTING] = remaining[0]
-    else:
-        progress.pop(POSTING, None)
+def numbers_settled(payload: dict[str, Any], progress: dict[str, Any]) -> bool:
+    """True unless the item is a session whose number is still to be settled."""
+    return payload["kind"] != "session" or bool(progress.get("session", {}).get("numbered"))
 
 
 def check_server(subject: dict[str, Any], server: str) -> None:
-    """Refuse to send a subject's records to another Alyx than the one it was synced from."""
+    """Refuse to send a subject's records anywhere but to the Alyx it was synced from."""
     came_from = subject.get("server")
-    if came_from and came_from != server:
+    if not came_from:
         raise WrongServer(
-            f"Subject {subject['nickname']} was synced from the Alyx at {came_from}, but the "
-            f"outbox is sending to {server}: its records are not registered on another server"
+            f"Subject {subject.get('nickname')} has no record of the Alyx it was synced from "
+            "(synced by an older version, or not by the plugin): its records are sent nowhere"
+        )
+    if came_from != server:
+        raise WrongServer(
+            f"Subject {subject.get('nickname')} was synced from the Alyx at {came_from}, but "
+            f"the outbox is sending to {server}: its records are not registered on another "
+            "server"
         )
 
 
-def _saver(outbox: Outbox, item_id: int, progress: dict[str, Any]) -> Callable[[], None]:
-    return lambda: outbox.save_progress(item_id, progress)
-
-
-def _send_session(payload: dict[str, Any], context: SendContext) -> dict[str, Any]:
+def _send_session(
+    payload: dict[str, Any],
+    context: SendContext,
+    times: ServerTimes,
+    uncertain: str | None,
+    progress: dict[str, Any],
+    save: Callable[[], None],
+) -> dict[str, Any]:
+    """Find the session on Alyx, else create it; returns its progress entry."""
+    alyx, days = context.alyx, context.session_days
     body = dict(payload["session"])
-    start = _naive(body["start_time"])
-    numbers = []
-    for session in context.session_days.on_day(context.alyx, payload, start.date()):
-        if session.get("start_time") and _naive(session["start_time"]) == start:
-            return {"id": session["id"], "number": session.get("number"), "found": True}
-        if isinstance(session.get("number"), int):
-            numbers.append(session["number"])
-    body["number"] = max(numbers, default=0) + 1
+    identity = session_identity(payload)
+    day = days.on_day(alyx, payload, times)
+    found = find_session(alyx, body, identity, times, day, search=uncertain == "session")
+    if found is not None:
+        return {"id": found.id, "number": found.number, "found": True}
+    _choose_location(payload, body, context)
+    progress[POSTING] = "session"
+    save()
+    for attempt in range(1, CREATE_TRIES + 1):
+        body["number"] = next_number(day)
+        try:
+            answer = alyx.post("sessions", body)
+        except AlyxError as exc:
+            days.forget(payload)
+            if attempt == CREATE_TRIES or not _number_taken(exc):
+                raise
+            day = days.on_day(alyx, payload, times)
+            continue
+        record = checked("session", answer, body, times, identity)
+        progress.pop(POSTING)
+        start = times.server_wall(body["start_time"])
+        days.created(payload, DaySession(record.id, record.number, start))
+        return {"id": record.id, "number": record.number}
+    raise AssertionError("unreachable: the last try raises")
+
+
+def _settle_numbers(
+    payload: dict[str, Any], context: SendContext, times: ServerTimes, progress: dict[str, Any]
+) -> int:
+    """Settle the numbers of the session's day with every rig's; returns its own number."""
+    alyx, body = context.alyx, payload["session"]
+    ours_id = progress["session"]["id"]
+    day = session_day(payload)
+    sent_start = times.server_wall(body["start_time"])
+    sessions_by_id: dict[str, DaySession] = {}
+
+    def read_day() -> list[DaySession]:
+        sessions = read_sessions(alyx, body, day, day, times)
+        sessions_by_id.clear()
+        sessions_by_id.update((s.id, s) for s in sessions)
+        ours = sessions_by_id.get(ours_id)
+        if ours is not None and ours.start != sent_start:  # a create's answer echoes what
+            # was sent; the list says what the server stored (it moves a time in its gap)
+            raise moved(
+                "stored the session with start",
+                ours.start.isoformat(),
+                sent_start.isoformat(),
+                times,
+            )
+        return sessions
+
+    def read_ours() -> set[str]:
+        return {s.id for s in read_sessions(alyx, body, day, day, times, ours_only=True)}
+
+    def change(session_id: str, number: int) -> None:
+        start = sessions_by_id[session_id].start.isoformat()
+        try:
+            answer = alyx.patch(f"sessions/{session_id}", {"number": number})
+        except NotFoundError:
+            raise ChangeRefused(session_id, taken=False) from None  # deleted meanwhile
+        except AlyxError as exc:
+            if _number_taken(exc):
+                raise ChangeRefused(session_id, taken=True) from None
+            raise
+        sent = {"subject": body["subject"], "start_time": start, "number": number}
+        if checked("session", answer, sent, times).id != session_id:
+            raise UncheckedAnswer(f"Alyx answered the change of session {session_id} with another")
+
+    settled = context.session_days.settled(payload, ours_id)
+    if settled is None:
+        settled = settle(ours_id, read_day, read_ours, change, _pause)
+        context.session_days.replace_day(payload, settled, settled=True)
+    return next(s.number for s in settled if s.id == ours_id)  # type: ignore[return-value]
+
+
+def _pause() -> None:
+    """A moment before changing other rigs' sessions (jittered: rigs do not move in step)."""
+    time.sleep(random.uniform(*PAUSE_SECONDS))
+
+
+def _number_taken(error: AlyxError) -> bool:
+    """True if Alyx refused a session's number as taken (nothing was created or changed)."""
+    words = f"{error.detail or ''} {error}"
+    return error.status in (400, 409, 500) and any(marker in words for marker in _NUMBER_TAKEN)
+
+
+def _choose_location(payload: dict[str, Any], body: dict[str, Any], context: SendContext) -> None:
+    """Name the setup's location if the server has it in the subject's lab; else say why once."""
     location = payload.get("location")
-    if location and location in context.locations:
+    if not location:
+        return
+    lab = str(body.get("lab") or "")
+    problem = context.locations.problem(location, lab)
+    if problem is None:
         body["location"] = location
-    elif location:
-        body["json"] = dict(body["json"], pybpod_location=location)
-        context.outbox.notice(
-            f"location:{context.server}:{location}",
-            f"Alyx at {context.server} has no location '{location}': sessions of setup "
-            f"'{body['json'].get('pybpod_setup')}' are registered without a location (the "
-            f"name is kept in their json). Create the location '{location}' in Alyx (admin "
-            "site, Lab locations), or map the setup onto an existing one with "
-            "ALYX_PLUGIN_LOCATIONS.",
-        )
-    try:
-        created = context.alyx.post("sessions", body)
-    except Exception:
-        context.session_days.forget(payload)
-        raise
-    context.session_days.created(payload, created)
-    return {"id": created["id"], "number": created.get("number", body["number"])}
-
-
-def _find_record(
-    step: str, body: dict[str, Any], subject: dict[str, Any], alyx: AlyxClient
-) -> dict[str, Any] | None:
-    """The weighing or water administration of this subject at this time with this amount."""
-    amount = "weight" if step == "weighing" else "water_administered"
-    when = _naive(body["date_time"])
-    for record in alyx.list(ENDPOINTS[step], nickname=subject["nickname"]):
-        if record.get("subject") not in (body["subject"], subject["nickname"]):
-            continue
-        if not record.get("date_time") or _naive(record["date_time"]) != when:
-            continue
-        if not isinstance(record.get(amount), (int, float)):
-            continue
-        if not math.isclose(record[amount], body[amount], rel_tol=1e-6):
-            continue
-        if "session" in body and record.get("session") not in (None, body["session"]):
-            continue
-        return record
-    return None
-
-
-def _naive(text: str) -> datetime.datetime:
-    """An Alyx time (``…Z``, an offset, or naive) as a naive time to the second.
-
-    Alyx answers naive times (cortex-lab) or times in its own zone (alyx-local, ``Z``)
-    for the naive local times the plugin sends: the wall-clock reading is the same.
-    """
-    moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment.replace(tzinfo=None, microsecond=0)
+        return
+    body["json"] = dict(body["json"], pybpod_location=location)
+    context.outbox.notice(
+        f"location:{context.server}:{location}:{lab}",
+        f"Alyx at {context.server}: {problem}. Sessions of {lab or 'unknown-lab'} subjects "
+        f"from setup '{body['json'].get('pybpod_setup')}' are registered without a location "
+        "(the name is kept in their json). Create the location in the subject's lab in Alyx "
+        "(admin site, Lab locations), or map the setup onto one with ALYX_PLUGIN_LOCATIONS.",
+    )

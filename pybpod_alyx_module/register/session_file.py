@@ -2,9 +2,13 @@
 
 The file is written by pybpodapi's ``Session``: a few header rows (``__UUID4__``,
 ``__CREATED-ON__``, …), then ``;``-separated rows ``TYPE;PC-TIME;BPOD-INITIAL-TIME;
-BPOD-FINAL-TIME;MSG;+INFO`` quoted with ``|``. Only the standard library's ``csv`` reads
-it here: the rows we need are plain text, and PyBpod's own parser ``eval``-s subject
-rows, which a file from disk must never get to do.
+BPOD-FINAL-TIME;MSG;+INFO`` quoted with ``|``. It is read here, not by PyBpod's loader,
+which reads the whole file into memory, fails on bytes that are not UTF-8 and ``eval``-s
+subject rows (a session file could run code). Rows stream through
+:func:`~.session_rows.rows`, so memory stays bounded whatever the file's size; only what
+registration needs is kept: the INFO rows below, the trial count, and the values the
+plugin reads. Any bytes are tolerated; a file that lacks what every session has, or
+whose needed rows cannot be read, is a :class:`SessionFileError` naming the file.
 
 Times: PyBpod writes ``datetime.now()``, the rig computer's *naive local* wall-clock
 time, without a zone. They are kept naive, as written: the session's date is the date
@@ -16,17 +20,19 @@ the same lab).
 
 from __future__ import annotations
 
-import ast
-import csv
 import datetime
-import json
-from collections.abc import Iterator
+import os
+import stat
+import uuid
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-#: pybpodapi's CSV dialect (``sca.formats.csv``).
-DELIMITER = ";"
-QUOTECHAR = "|"
+from pybpod_alyx_module.sync.errors import UnsafeProjectPath
+from pybpod_alyx_module.sync.paths import ProjectFolder
+
+from .session_rows import RECORD_CAP, Row, creator_triple, rows, subject_pair
+from .values import REPORTED_VALUES
 
 #: INFO row names (``pybpodapi.session.Session.INFO_*``).
 SESSION_NAME = "SESSION-NAME"
@@ -40,8 +46,21 @@ BOARD_NAME = "BOARD-NAME"
 SETUP_NAME = "SETUP-NAME"
 SUBJECT_NAME = "SUBJECT-NAME"
 UUID4_FLAG = "__UUID4__"
+_KEPT_INFO = frozenset(
+    {SESSION_NAME, SESSION_STARTED, PROTOCOL_NAME, CREATOR_NAME, PROJECT_NAME}
+    | {EXPERIMENT_NAME, BOARD_NAME, SETUP_NAME}
+)
+_NEEDED_INFO = _KEPT_INFO | {SUBJECT_NAME, SESSION_ENDED}
+#: The row kinds read; the others (states, events, output…) are passed over.
+_KINDS = frozenset({b"TRIAL", b"INFO", b"VAL", UUID4_FLAG.encode()})
+#: More subjects than this in one session is not a rig's session.
+MAX_SUBJECTS = 100
+#: The values kept: each name the plugin reads, per subject or for the session.
+MAX_VALUES = (MAX_SUBJECTS + 1) * len(REPORTED_VALUES)
 
-_TYPE, _PC_TIME, _MSG, _INFO = 0, 1, 4, 5
+_MSG, _INFO = 4, 5
+#: ``os.open`` flags: never through a link where the system can say so; bytes as they are.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 
 
 class SessionFileError(Exception):
@@ -71,7 +90,7 @@ class RecordedSession:
 
     ``started``/``ended`` are naive local times as PyBpod wrote them; ``ended`` is
     ``None`` for a session that never ended (the task was killed or is still running).
-    ``values`` holds the last value registered under each name (``register_value``),
+    ``values`` holds the last value registered under each name read (``register_value``),
     as the text the file holds.
     """
 
@@ -91,97 +110,177 @@ class RecordedSession:
     values: dict[str, str] = field(default_factory=dict)
 
 
-def read_session(path: str | Path) -> RecordedSession:
+def read_session(
+    path: str | Path,
+    values: Collection[str] | None = None,
+    inside: ProjectFolder | None = None,
+) -> RecordedSession:
     """Read the session file ``path`` (a ``.csv``, or the session folder holding one).
+
+    Parameters
+    ----------
+    values
+        The ``VAL`` row names to keep (each also as ``<name>:<subject>``); by default
+        the plugin's own names (:data:`~.values.REPORTED_VALUES`).
+    inside
+        The project folder the file must be in: a file reached through a link, or
+        outside it, is refused.
 
     Raises
     ------
     SessionFileError
-        The file is missing, unreadable, or lacks the rows every PyBpod session has
-        (its uuid4, its start time).
+        The file is missing, unreadable, not a plain file, or lacks the rows every
+        PyBpod session has (its uuid4, its start time), or one it needs is unreadable.
     """
     path = Path(path)
-    if path.is_dir():
+    status = _status(path)
+    if status is not None and stat.S_ISDIR(status.st_mode):
         path = path / f"{path.name}.csv"
+    if inside is not None:
+        try:
+            inside.check(path)
+        except UnsafeProjectPath:
+            raise SessionFileError(
+                f"{path} is not read: it is reached through a link, or is outside the "
+                f"project folder {inside.root}. Sessions are read only from the project's "
+                "own folders; move the session there."
+            ) from None
+    wanted = frozenset(REPORTED_VALUES if values is None else values)
     try:
-        with open(path, encoding="utf-8", errors="replace", newline="") as stream:
-            return _parse(path, csv.reader(stream, delimiter=DELIMITER, quotechar=QUOTECHAR))
+        with _open_plain_file(path) as stream:
+            return _Reading(path, wanted).read(rows(stream, _KINDS))
     except OSError as exc:
-        raise SessionFileError(f"Cannot read the session file {path}: {exc.strerror}") from None
-    except csv.Error as exc:
-        raise SessionFileError(f"{path} is not a PyBpod session file: {exc}") from None
+        raise SessionFileError(
+            f"Cannot read the session file {path}: {exc.strerror or exc}"
+        ) from None
 
 
-def _parse(path: Path, rows: Iterator[list[str]]) -> RecordedSession:
-    uuid4 = None
-    info: dict[str, str] = {}
-    subjects: list[SessionSubject] = []
-    values: dict[str, str] = {}
-    n_trials = 0
-    ended = None
-    for row in rows:
-        if not row:
-            continue
-        kind = row[_TYPE]
-        if kind == UUID4_FLAG and len(row) > 1:
-            uuid4 = row[1].strip()
-        elif kind == "TRIAL":
-            n_trials += 1
-        elif kind == "VAL" and len(row) > _MSG:
-            values[row[_MSG]] = row[_INFO] if len(row) > _INFO else ""
-        elif kind == "INFO" and len(row) > _INFO:
-            name, value = row[_MSG], row[_INFO]
-            if name == SUBJECT_NAME:
-                subjects.append(_subject(path, value))
-            elif name == SESSION_ENDED:
-                ended = _time(path, name, value)
-            else:
-                info.setdefault(name, value)
-    if not uuid4:
-        raise SessionFileError(f"{path} has no {UUID4_FLAG} header: not a PyBpod session file")
-    if SESSION_STARTED not in info:
-        raise SessionFileError(f"{path} has no {SESSION_STARTED} row: not a PyBpod session file")
-    return RecordedSession(
-        path=path,
-        name=info.get(SESSION_NAME) or path.stem,
-        uuid4=uuid4,
-        started=_time(path, SESSION_STARTED, info[SESSION_STARTED]),
-        ended=ended,
-        subjects=tuple(subjects),
-        creator=_creator(path, info.get(CREATOR_NAME, "")),
-        protocol=info.get(PROTOCOL_NAME, ""),
-        project=info.get(PROJECT_NAME, ""),
-        experiment=info.get(EXPERIMENT_NAME, ""),
-        setup=info.get(SETUP_NAME, ""),
-        board=info.get(BOARD_NAME, ""),
-        n_trials=n_trials,
-        values=values,
-    )
-
-
-def _time(path: Path, name: str, text: str) -> datetime.datetime:
-    """A PyBpod time (``str(datetime.now())``), naive; a zone, if any, is dropped."""
+def _status(path: Path) -> os.stat_result | None:
     try:
-        return datetime.datetime.fromisoformat(text.strip()).replace(tzinfo=None)
-    except ValueError:
-        raise SessionFileError(f"{path}: {name} is not a date and time: {text!r}") from None
-
-
-def _subject(path: Path, text: str) -> SessionSubject:
-    """``"['M001', '<uuid4>']"`` (a Python list literal, read without evaluating code)."""
-    try:
-        name, uuid4 = ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError):
-        raise SessionFileError(f"{path}: unreadable {SUBJECT_NAME} row {text!r}") from None
-    return SessionSubject(str(name), str(uuid4))
-
-
-def _creator(path: Path, text: str) -> SessionCreator | None:
-    """``'["alice", "<uuid4>", "ALYX"]'`` (JSON), or ``null`` when no user was logged in."""
-    if not text.strip() or text.strip() in ("null", "None"):
+        return os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
         return None
-    try:
-        name, uuid4, connection = json.loads(text)
-    except (ValueError, TypeError):
-        raise SessionFileError(f"{path}: unreadable {CREATOR_NAME} row {text!r}") from None
-    return SessionCreator(str(name), str(uuid4), str(connection))
+
+
+def _open_plain_file(path: Path):
+    """``path`` opened for reading bytes, if it is a plain file and not a link."""
+    before = _status(path)
+    if before is None:
+        raise SessionFileError(f"Cannot read the session file {path}: it is not there")
+    if stat.S_ISLNK(before.st_mode):
+        raise SessionFileError(f"{path} is a link: session files are not read through links")
+    if not stat.S_ISREG(before.st_mode):
+        raise SessionFileError(f"{path} is not a plain file: it cannot be a session file")
+    descriptor = os.open(path, _OPEN_FLAGS)
+    opened = os.fstat(descriptor)
+    if (opened.st_dev, opened.st_ino) != (before.st_dev, before.st_ino):
+        os.close(descriptor)
+        raise SessionFileError(f"{path} changed while it was opened; read it again")
+    return os.fdopen(descriptor, "rb")
+
+
+class _Reading:
+    """One pass over a session file's rows, keeping only what registration needs."""
+
+    def __init__(self, path: Path, wanted: frozenset[str]) -> None:
+        self.path, self.wanted = path, wanted
+        self.uuid4: str | None = None
+        self.info: dict[str, str] = {}
+        self.subjects: list[SessionSubject] = []
+        self.values: dict[str, str] = {}
+        self.n_trials = 0
+        self.ended: datetime.datetime | None = None
+
+    def read(self, found: Iterator[Row]) -> RecordedSession:
+        for row in found:
+            if row.kind == b"TRIAL":
+                self.n_trials += 1
+            elif row.kind in (b"INFO", b"VAL"):
+                self._named(row)
+            elif row.kind == b"__UUID4__" and self.uuid4 is None:
+                fields = row.fields()
+                self.uuid4 = fields[1].strip() if len(fields) > 1 and row.complete else ""
+        return self._session()
+
+    def _named(self, row: Row) -> None:
+        fields = row.fields()
+        if len(fields) <= _MSG:
+            return
+        name = fields[_MSG]
+        needed = name in _NEEDED_INFO if row.kind == b"INFO" else self._wanted(name)
+        if not needed:
+            return
+        if not row.complete:
+            raise self._error(
+                f"line {row.line}: its {name} row is longer than {RECORD_CAP:,} bytes"
+            )
+        value = fields[_INFO] if len(fields) > _INFO else ""
+        if row.kind == b"VAL":
+            self.values[name] = value
+            if len(self.values) > MAX_VALUES:
+                raise self._error(f"it reports more than {MAX_VALUES} values the plugin reads")
+        elif name == SUBJECT_NAME:
+            self._subject(row.line, value)
+        elif name == SESSION_ENDED:
+            self.ended = self._time(name, value)
+        elif len(fields) > _INFO:
+            self.info.setdefault(name, value)
+
+    def _wanted(self, name: str) -> bool:
+        return name in self.wanted or name.rpartition(":")[0] in self.wanted
+
+    def _subject(self, line: int, text: str) -> None:
+        pair = subject_pair(text)
+        if pair is None:
+            raise self._error(f"line {line}: unreadable {SUBJECT_NAME} row {text[:80]!r}")
+        self.subjects.append(SessionSubject(pair[0], pair[1].strip()))
+        if len(self.subjects) > MAX_SUBJECTS:
+            raise self._error(f"it names more than {MAX_SUBJECTS} subjects")
+
+    def _session(self) -> RecordedSession:
+        if not self.uuid4:
+            raise self._error(f"it has no {UUID4_FLAG} header: not a PyBpod session file")
+        try:
+            uuid.UUID(self.uuid4)
+        except ValueError:
+            raise self._error(
+                f"its {UUID4_FLAG} header is not a uuid: {self.uuid4[:80]!r}"
+            ) from None
+        info = self.info
+        if SESSION_STARTED not in info:
+            raise self._error(f"it has no {SESSION_STARTED} row: not a PyBpod session file")
+        return RecordedSession(
+            path=self.path,
+            name=info.get(SESSION_NAME) or self.path.stem,
+            uuid4=self.uuid4,
+            started=self._time(SESSION_STARTED, info[SESSION_STARTED]),
+            ended=self.ended,
+            subjects=tuple(self.subjects),
+            creator=self._creator(info.get(CREATOR_NAME, "")),
+            protocol=info.get(PROTOCOL_NAME, ""),
+            project=info.get(PROJECT_NAME, ""),
+            experiment=info.get(EXPERIMENT_NAME, ""),
+            setup=info.get(SETUP_NAME, ""),
+            board=info.get(BOARD_NAME, ""),
+            n_trials=self.n_trials,
+            values=self.values,
+        )
+
+    def _time(self, name: str, text: str) -> datetime.datetime:
+        """A PyBpod time (``str(datetime.now())``), naive; a zone, if any, is dropped."""
+        try:
+            return datetime.datetime.fromisoformat(text.strip()).replace(tzinfo=None)
+        except ValueError:
+            raise self._error(f"{name} is not a date and time: {text[:80]!r}") from None
+
+    def _creator(self, text: str) -> SessionCreator | None:
+        """``'["alice", "<uuid4>", "ALYX"]'`` (JSON), or ``null`` when no user was logged in."""
+        if text.strip() in ("", "null", "None"):
+            return None
+        triple = creator_triple(text)
+        if triple is None:
+            raise self._error(f"unreadable {CREATOR_NAME} row {text[:80]!r}")
+        return SessionCreator(*triple)
+
+    def _error(self, problem: str) -> SessionFileError:
+        return SessionFileError(f"{self.path}: {problem}")

@@ -3,13 +3,32 @@
 A task (or a lab's existing code) writes ``VAL`` rows into its session file; the plugin
 reads four names. A lab that already reports them under its own names maps them with the
 setting ``ALYX_PLUGIN_VALUE_NAMES`` (``{'alyx_water_ml': 'reward_total_ml'}``).
+
+A session of several subjects reports a subject's own value as ``<name>:<subject>``
+(``bpod.register_value('alyx_weight_g:M1', 21.3)``; a subject's PyBpod name holds no
+``:``). One weight or water for the whole session of several subjects is refused: it is
+one animal's, and would be recorded for each (:func:`~.plausibility.single_value_problem`).
+Every number goes through the same :mod:`.plausibility` rules as a typed one.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .plausibility import (
+    CORRECT_TRIALS,
+    WATER,
+    WEIGHT,
+    ImplausibleValue,
+    Quantity,
+    plausible,
+    single_value_problem,
+)
+
+if TYPE_CHECKING:
+    from .session_file import SessionSubject
 
 WATER_ML = "alyx_water_ml"
 WEIGHT_G = "alyx_weight_g"
@@ -23,6 +42,8 @@ REPORTED_VALUES = {
     N_CORRECT_TRIALS: "the number of correct trials",
     NARRATIVE: "a free-text note for the session",
 }
+#: The values that are one animal's: reported once, they cannot stand for several.
+_PER_ANIMAL = (WEIGHT_G, WATER_ML)
 
 
 class ReportedValueError(ValueError):
@@ -39,20 +60,13 @@ class TaskValues:
     narrative: str = ""
 
 
-def task_values(raw: Mapping[str, str], names: Mapping[str, str] | None = None) -> TaskValues:
-    """Read the plugin's values from a session's ``VAL`` rows.
-
-    Parameters
-    ----------
-    raw
-        Value name -> the text the session file holds (the last value of each name).
-    names
-        ``ALYX_PLUGIN_VALUE_NAMES``: plugin name -> the lab's name for it.
+def row_names(names: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Plugin name -> the ``VAL`` row name a session file holds it under.
 
     Raises
     ------
     ReportedValueError
-        A value that is not a number where a number is needed, or is negative.
+        ``names`` (``ALYX_PLUGIN_VALUE_NAMES``) maps a name the plugin does not read.
     """
     names = dict(names or {})
     unknown = set(names) - set(REPORTED_VALUES)
@@ -61,37 +75,93 @@ def task_values(raw: Mapping[str, str], names: Mapping[str, str] | None = None) 
             f"ALYX_PLUGIN_VALUE_NAMES has {', '.join(sorted(unknown))}: "
             f"the plugin reads only {', '.join(REPORTED_VALUES)}"
         )
+    return {name: str(names.get(name, name)) for name in REPORTED_VALUES}
 
-    def text(name: str) -> str | None:
-        value = raw.get(names.get(name, name))
-        return None if value is None or value.strip() in ("", "None", "nan") else value.strip()
+
+def task_values(
+    raw: Mapping[str, str], names: Mapping[str, str] | None = None, subject: str | None = None
+) -> TaskValues:
+    """Read the plugin's values from a session's ``VAL`` rows, for the session or a subject.
+
+    Parameters
+    ----------
+    raw
+        Value name -> the text the session file holds (the last value of each name).
+    names
+        ``ALYX_PLUGIN_VALUE_NAMES``: plugin name -> the lab's name for it.
+    subject
+        A subject's PyBpod name: its own ``<name>:<subject>`` rows win over the session's.
+
+    Raises
+    ------
+    ReportedValueError
+        A value that is not a number where a number is needed, or is not plausible.
+    """
+    rows = row_names(names)
+
+    def text(name: str) -> tuple[str, str | None]:
+        own = f"{rows[name]}:{subject}"
+        row = own if subject is not None and _given(raw, own) else rows[name]
+        return row, _given(raw, row)
 
     return TaskValues(
-        water_ml=_number(WATER_ML, text(WATER_ML)),
-        weight_g=_number(WEIGHT_G, text(WEIGHT_G)),
-        n_correct_trials=_count(text(N_CORRECT_TRIALS)),
-        narrative=text(NARRATIVE) or "",
+        water_ml=_amount(WATER, *text(WATER_ML)),
+        weight_g=_amount(WEIGHT, *text(WEIGHT_G)),
+        n_correct_trials=_count(*text(N_CORRECT_TRIALS)),
+        narrative=text(NARRATIVE)[1] or "",
     )
 
 
-def _number(name: str, text: str | None) -> float | None:
+def subject_values(
+    raw: Mapping[str, str], names: Mapping[str, str] | None, subjects: Sequence[SessionSubject]
+) -> dict[str, TaskValues]:
+    """Each subject's values (PyBpod uuid4 -> :class:`TaskValues`), every one checked.
+
+    Raises
+    ------
+    ReportedValueError
+        As :func:`task_values`; or a weight or water reported once for a session of
+        several subjects, some of which have no value of their own.
+    """
+    rows = row_names(names)
+    if len(subjects) > 1:
+        for name in _PER_ANIMAL:
+            row = rows[name]
+            unowned = [s.name for s in subjects if _given(raw, f"{row}:{s.name}") is None]
+            if _given(raw, row) is not None and unowned:
+                raise ReportedValueError(single_value_problem(row, [s.name for s in subjects]))
+    return {s.uuid4: task_values(raw, names, s.name) for s in subjects}
+
+
+def _given(raw: Mapping[str, str], row: str) -> str | None:
+    """The row's text, or ``None`` when the task reported nothing (or ``None``, ``nan``)."""
+    value = raw.get(row)
+    return None if value is None or value.strip() in ("", "None", "nan") else value.strip()
+
+
+def _number(row: str, text: str | None) -> float | None:
     if text is None:
         return None
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
-        raise ReportedValueError(f"{name} must be a number, the task reported {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise ReportedValueError(f"{name} must be a positive number, the task reported {text!r}")
-    return value
+        raise ReportedValueError(
+            f"{row} must be a number, the task reported {text[:40]!r}"
+        ) from None
 
 
-def _count(text: str | None) -> int | None:
-    value = _number(N_CORRECT_TRIALS, text)
+def _amount(quantity: Quantity, row: str, text: str | None) -> float | None:
+    value = _number(row, text)
+    try:
+        return None if value is None else plausible(quantity, value, text)
+    except ImplausibleValue as exc:
+        raise ReportedValueError(f"{row}: {exc}") from None
+
+
+def _count(row: str, text: str | None) -> int | None:
+    value = _amount(CORRECT_TRIALS, row, text)
     if value is None:
         return None
     if value != int(value):
-        raise ReportedValueError(
-            f"{N_CORRECT_TRIALS} must be a whole number, the task reported {text!r}"
-        )
+        raise ReportedValueError(f"{row} must be a whole number, the task reported {text[:40]!r}")
     return int(value)

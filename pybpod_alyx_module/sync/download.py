@@ -15,7 +15,7 @@ from pybpod_alyx_module.alyx import AlyxClient
 from pybpod_alyx_module.alyx.details import DetailFailure, read_details
 
 from .plan import SyncPlan
-from .subjects import alyx_data, alyx_id
+from .subjects import alyx_data, alyx_id, stamp_server
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,8 @@ def download_subjects(
 
     With ``all_alive`` the dead are not listed (there may be thousands), so the
     local Alyx subjects missing from the alive ones are looked up one by one to
-    learn whether they died: requests grow with those only.
+    learn whether they died: requests grow with those only. Each record is stamped with
+    the server it came from (:func:`~.subjects.stamp_server`).
     """
     query = selection.filters(client.username)
     records = list(client.list("subjects", progress=progress, **query))
@@ -80,6 +81,7 @@ def download_subjects(
         for subject in local_subjects:
             if alyx_id(subject) and alyx_id(subject) not in seen:
                 records.extend(_lookup(client, subject))
+    stamp_server(records, client.api_root)
     return records
 
 

@@ -13,6 +13,10 @@ from typing import Any
 
 #: The marker of an Alyx subject: its Alyx id (a UUID string).
 ALYX_ID = "alyx_id"
+#: Not an Alyx field: the server (``scheme://host[:port]``) a subject was synced from,
+#: stamped on each record the sync downloads (:func:`~.subjects.stamp_server`). Its
+#: sessions, weights and water are registered on that server only.
+SYNCED_FROM = "alyx_server"
 
 #: Alyx list/detail key -> key in the subject's JSON, in the 1.x plugin's order.
 ALYX_TO_LOCAL = {
@@ -40,12 +44,20 @@ ALYX_TO_LOCAL = {
     "last_water_restriction": "last_water_restriction",
     "expected_water": "expected_water",
     "remaining_water": "remaining_water",
+    SYNCED_FROM: SYNCED_FROM,
 }
 
 #: Keys Alyx derives from the date or from other records (age, water budget): refreshing
 #: them is not "replacing local details", so it needs no question.
 DERIVED = frozenset(
-    {"age_weeks", "reference_weight", "last_water_restriction", "expected_water", "remaining_water"}
+    {
+        "age_weeks",
+        "reference_weight",
+        "last_water_restriction",
+        "expected_water",
+        "remaining_water",
+        SYNCED_FROM,  # where it came from is not a detail a person chose
+    }
 )
 
 

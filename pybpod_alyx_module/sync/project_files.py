@@ -1,4 +1,14 @@
-"""Opening a PyBpod project folder without the GUI (``pybpodgui_api`` models only)."""
+"""Opening a PyBpod project folder without the GUI (``pybpodgui_api`` models only).
+
+Sessions are not read: a headless project knows each session folder by its name only
+(so that PyBpod's own ``save`` keeps it), never opens its file. PyBpod's session loader
+reads the whole file into memory, fails on bytes that are not UTF-8 and ``eval``-s the
+file's subject rows (a session file could run code); nothing headless needs what it
+reads (registration reads sessions with :mod:`pybpod_alyx_module.register.session_file`).
+PyBpod 1.8.2 builds a project's experiments, setups and sessions with
+``create_experiment``, ``create_setup`` and ``create_session``, then calls each one's
+``load``: the classes below replace those factories.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +17,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+from pybpodgui_api.models.experiment import Experiment
 from pybpodgui_api.models.project import Project
+from pybpodgui_api.models.session import Session
+from pybpodgui_api.models.setup import Setup
 from pybpodgui_api.models.subject import Subject
 
 from pybpod_alyx_module.pybpod_internals import subjects_set_aside
@@ -16,19 +29,46 @@ from .errors import ProjectError
 from .journal import JOURNAL, STAGING, recover_interrupted_sync
 from .lock import LOCK_FILE
 
-__all__ = ["HeadlessProject", "ProjectError", "open_project"]
+__all__ = ["HeadlessProject", "ProjectError", "open_project", "project_folder", "read_document"]
 
 #: The documents PyBpod reads when it loads a project, as ``glob`` patterns; ``*`` is a
 #: folder whose document has the same name (``subjects/M1/M1.json``).
 _DOCUMENTS = ("users", "boards", "subjects", "experiments/*/setups")
+#: The largest project document read (bytes): a subject with years of weighings is < 1 MB.
+DOCUMENT_LIMIT = 16 * 2**20
+
+
+class UnreadSession(Session):
+    """A session folder known by its name alone: its file is never opened."""
+
+    def load(self, path: str) -> None:
+        self.name = os.path.basename(path)
+
+
+class HeadlessSetup(Setup):
+    """PyBpod's setup model, whose sessions are not read (:class:`UnreadSession`)."""
+
+    def create_session(self) -> Session:
+        return UnreadSession(self)
+
+
+class HeadlessExperiment(Experiment):
+    """PyBpod's experiment model, with :class:`HeadlessSetup` setups."""
+
+    def create_setup(self) -> Setup:
+        return HeadlessSetup(self)
 
 
 class HeadlessProject(Project):
-    """PyBpod's project model, creating subjects in linear time (see ``subjects_set_aside``)."""
+    """PyBpod's project model: subjects created in linear time (see ``subjects_set_aside``),
+    sessions not read (:class:`UnreadSession`)."""
 
     def create_subject(self) -> Subject:
         with subjects_set_aside(self):
             return Subject(self)
+
+    def create_experiment(self) -> Experiment:
+        return HeadlessExperiment(self)
 
 
 def open_project(path: str | Path, create: bool = False) -> Any:
@@ -37,31 +77,49 @@ def open_project(path: str | Path, create: bool = False) -> Any:
     A project folder ``proj`` holds ``proj/proj.json``. A new project is not
     written here: :func:`~pybpod_alyx_module.sync.save.save_sync` writes it with
     the sync's changes, so that a sync that fails leaves no empty project behind.
-    A sync interrupted in the folder is completed or undone first
-    (:func:`~pybpod_alyx_module.sync.journal.recover_interrupted_sync`): the project
-    is read as before that sync or as after it, never in between.
+    A sync interrupted in the folder is completed or undone first (:func:`project_folder`).
     """
-    folder = Path(path).expanduser().resolve()
-    if any(os.path.lexists(folder / name) for name in (JOURNAL, STAGING)):
-        recover_interrupted_sync(folder)
-    marker = folder / f"{folder.name}.json"
+    folder = project_folder(path)
     project = HeadlessProject()
-    if marker.is_file():
+    if (folder / f"{folder.name}.json").is_file():
         try:
             project.load(str(folder))
         except Exception as exc:  # PyBpod raises bare Exceptions for broken files
             culprit = broken_document(folder) or f"PyBpod said: {exc}"
             raise ProjectError(f"PyBpod cannot load the project in {folder}: {culprit}") from exc
         return project
-    if folder.exists() and not folder.is_dir():
-        raise ProjectError(f"{folder} is a file, not a PyBpod project folder")
-    if folder.exists() and any(p.name != LOCK_FILE for p in folder.iterdir()):
-        raise ProjectError(f"{folder} is not a PyBpod project: it has no {marker.name}")
+    error = not_a_project(folder)
+    if error is not None:
+        raise error
     if not create:
         raise ProjectError(f"There is no PyBpod project in {folder}")
     project.name = folder.name
     project.path = str(folder)
     return project
+
+
+def project_folder(path: str | Path) -> Path:
+    """The project folder ``path`` resolved, an interrupted sync in it completed or undone.
+
+    So the project is read as before that sync or as after it, never in between
+    (:func:`~pybpod_alyx_module.sync.journal.recover_interrupted_sync`).
+    """
+    folder = Path(path).expanduser().resolve()
+    if any(os.path.lexists(folder / name) for name in (JOURNAL, STAGING)):
+        recover_interrupted_sync(folder)
+    return folder
+
+
+def not_a_project(folder: Path) -> ProjectError | None:
+    """Why ``folder``, without its ``<name>.json``, is not a project and cannot become one.
+
+    ``None`` for an absent or empty folder: a new project may be made there.
+    """
+    if folder.exists() and not folder.is_dir():
+        return ProjectError(f"{folder} is a file, not a PyBpod project folder")
+    if folder.exists() and any(p.name != LOCK_FILE for p in folder.iterdir()):
+        return ProjectError(f"{folder} is not a PyBpod project: it has no {folder.name}.json")
+    return None
 
 
 def broken_document(folder: Path) -> str | None:
@@ -77,27 +135,36 @@ def broken_document(folder: Path) -> str | None:
             if parent.is_dir():
                 documents += [d / f"{d.name}.json" for d in sorted(parent.iterdir()) if d.is_dir()]
     for document in documents:
-        problem = _document_problem(document)
+        problem = read_document(document)[1]
         if problem:
             return f"{document.relative_to(folder)} {problem}"
     return None
 
 
-def _document_problem(path: Path) -> str | None:
+def read_document(path: str | Path, limit: int = DOCUMENT_LIMIT) -> tuple[dict | None, str | None]:
+    """A project document (a JSON object) and ``None``, or ``None`` and what is wrong with it.
+
+    At most ``limit`` bytes are read: a document larger than that is refused, not held.
+    """
     try:
-        text = path.read_bytes().decode("utf-8")
+        with open(path, "rb") as stream:
+            data = stream.read(limit + 1)
     except FileNotFoundError:
-        return "is missing (its folder is there)"
+        return None, "is missing (its folder is there)"
     except OSError as exc:
-        return f"cannot be read: {exc.strerror or exc}"
+        return None, f"cannot be read: {exc.strerror or exc}"
+    if len(data) > limit:
+        return None, f"is larger than {limit // 2**20} MB: not a PyBpod document"
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return f"is not UTF-8 text (byte {exc.start})"
+        return None, f"is not UTF-8 text (byte {exc.start})"
     if not text.strip():
-        return "is empty"
+        return None, "is empty"
     try:
         document = json.loads(text)
-    except ValueError as exc:
-        return f"is not valid JSON ({exc}); it may have been cut short"
+    except (ValueError, RecursionError) as exc:
+        return None, f"is not valid JSON ({str(exc)[:200]}); it may have been cut short"
     if not isinstance(document, dict):
-        return f"holds a JSON {type(document).__name__}, not an object"
-    return None
+        return None, f"holds a JSON {type(document).__name__}, not an object"
+    return document, None

@@ -3,7 +3,8 @@
 ``alyx manage --internal <args>`` is alyx-local's ``manage.py`` (without ``--internal`` it
 tries ``docker exec``). It honours ``DJANGO_SETTINGS_MODULE``, so every alyx process gets
 the environment built by :func:`alyx_env`. Users cannot be created over REST, so the seed's
-users (and the water-type fixture) are created here, in one Django shell to pay Django's
+users (and the water-type fixture) are created here, with the canonical server's schema
+(``canonical_server.drop_unique_session_names``), in one Django shell to pay Django's
 start-up once.
 """
 
@@ -34,6 +35,20 @@ for name, password in json.loads(os.environ["ALYXSERVER_USERS"]).items():
     user.save()
 for fixture in json.loads(os.environ["ALYXSERVER_FIXTURES"]):
     call_command("loaddata", fixture, verbosity=0)
+"""
+
+# Runs in alyx-local's Python with our settings; prints the settings named in argv as JSON.
+PRINT_SETTINGS = """
+import json, sys, django
+django.setup()
+from django.conf import settings
+print(json.dumps({name: getattr(settings, name) for name in sys.argv[1:]}, default=str))
+"""
+
+# Runs inside alyx-local's Django shell (our settings folder is on its PYTHONPATH).
+CANONICAL_SCHEMA = """
+from canonical_server import drop_unique_session_names
+print("canonical schema: dropped", drop_unique_session_names() or "nothing")
 """
 
 
@@ -90,15 +105,38 @@ def migrate(layout: Layout, pg_port: int) -> None:
 
 
 def create_users_and_fixtures(layout: Layout, pg_port: int) -> None:
+    """The seed's users and fixtures, on the canonical server's schema."""
     log.info("creating users %s and loading fixtures", ", ".join(seed_data.USERS))
     manage(
         layout,
         pg_port,
         "shell",
         "-c",
-        CREATE_USERS,
+        CREATE_USERS + CANONICAL_SCHEMA,
         env_extra={
             "ALYXSERVER_USERS": json.dumps(seed_data.USERS),
             "ALYXSERVER_FIXTURES": json.dumps(FIXTURES),
         },
     )
+
+
+def bring_schema_up_to_date(layout: Layout, pg_port: int) -> None:
+    """A kept database, after the pins or settings changed: migrate it and make it canonical."""
+    log.info("bringing the kept database up to date (migrate, canonical schema)")
+    manage(layout, pg_port, "migrate", "--noinput")
+    manage(layout, pg_port, "shell", "-c", CANONICAL_SCHEMA)
+
+
+def loaded_settings(layout: Layout, pg_port: int, names: list[str]) -> dict:
+    """The Django settings ``names`` as alyx-local's processes load them (for tests)."""
+    result = subprocess.run(
+        [str(layout.venv_bin("python")), "-c", PRINT_SETTINGS, *names],
+        env=alyx_env(layout, pg_port),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        cwd=str(layout.home),
+    )
+    if result.returncode != 0:
+        raise ManageError(f"cannot load alyx-local's settings:\n{result.stderr[-2000:]}")
+    return json.loads(result.stdout.splitlines()[-1])

@@ -3,7 +3,8 @@
 alyx-local 3.1.8 requires Python >=3.12,<3.13 and, unpinned, pulls Django 6 (which fails a
 system check), so it gets a venv of its own built from ``constraints.txt``. A marker file
 holding a hash of the constraints makes a second ``install`` instant, and a changed pin
-rebuilds the venv.
+rebuilds the venv. Every home shares the one venv (930 MB, 70-85 s to build), so a lock
+beside it lets one process build it while the others wait.
 """
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from alyxserver.layout import ALYX_LOCAL_VERSION, CONSTRAINTS_FILE, Layout, files_hash, log
+from alyxserver.layout import (
+    ALYX_LOCAL_VERSION,
+    CONSTRAINTS_FILE,
+    Layout,
+    file_lock,
+    files_hash,
+    log,
+)
 
 
 class InstallError(RuntimeError):
@@ -74,11 +82,17 @@ def install(layout: Layout) -> None:
     if is_installed(layout):
         log.debug("venv already installed at %s", layout.venv)
         return
+    with file_lock(layout.install_lock):
+        if is_installed(layout):  # built by another process while we waited
+            return
+        _build(layout)
+
+
+def _build(layout: Layout) -> None:
     python = find_python312()
     log.info("creating alyx-local's venv at %s with %s (about a minute)", layout.venv, python)
     if layout.venv.exists():
         shutil.rmtree(layout.venv)
-    layout.home.mkdir(parents=True, exist_ok=True)
     _run([python, "-m", "venv", str(layout.venv)])
     _run(
         [

@@ -1,8 +1,12 @@
 """Where everything lives, in one place, so each command agrees on the same paths.
 
-All state goes under ``ALYX_LOCAL_HOME`` (default ``<repo>/.alyx-local``, ignored by git)
-so that deleting that one folder is a complete clean-up, and so that two checkouts never
-share a server by accident.
+A server's state goes under its home, ``ALYX_LOCAL_HOME``, so that deleting that one folder
+is a complete clean-up and two homes never share a database. The demo's home is
+``<repo>/.alyx-local`` (the default); the tests' is ``<repo>/.alyx-test`` (set by
+``scripts/test``, ``.ci/run`` and ``tests/conftest.py``), so that tests never see or
+change the demo's data. alyx-local's venv (about 930 MB) is the same for every home: it
+lives once per alyx-local version in ``<repo>/.alyx-local-venv-<version>``
+(``ALYX_LOCAL_VENV`` overrides it). All of these are ignored by git.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import hashlib
 import logging
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -22,6 +27,8 @@ DJANGO_SETTINGS_MODULE = "alyx_local_settings"
 ALYX_LOCAL_VERSION = "3.1.8"
 DATABASE_NAME = "alyx"  # a migration grants on this very name: it cannot be changed
 DB_USER = "postgres"
+DEMO_HOME = REPO_ROOT / ".alyx-local"  # the default home
+TESTS_HOME = REPO_ROOT / ".alyx-test"
 
 log = logging.getLogger("alyxserver")
 
@@ -41,10 +48,11 @@ class Layout:
     def __init__(self, home: Path | None = None) -> None:
         if home is None:
             env = os.environ.get("ALYX_LOCAL_HOME")
-            home = Path(env) if env else REPO_ROOT / ".alyx-local"
+            home = Path(env) if env else DEMO_HOME
         self.home = home.resolve()
-        self.venv = self.home / "venv"
+        self.venv = shared_venv()
         self.install_marker = self.venv / ".alyxserver-installed"
+        self.install_lock = self.venv.with_name(self.venv.name + ".lock")
         self.pgdata = self.home / "pgdata"
         self.pg_socket_dir = self.home / "pgsocket"
         self.logs = self.home / "logs"
@@ -57,6 +65,10 @@ class Layout:
         self.password_file = self.home / "db-password"
         self.server_json = self.home / "server.json"
         self.last_port = self.home / "last-port"  # kept after a stop: the next start reuses it
+        # Written by `start --keep-data`: every later start of this home keeps its database.
+        self.keeps_data_marker = self.home / "keeps-data"
+        # What the database in pgdata was made with; absent while it is being (re)made.
+        self.database_record = self.home / "database.json"
 
     def venv_bin(self, name: str) -> Path:
         return self.venv / "bin" / name
@@ -66,6 +78,29 @@ class Layout:
 
     def old_dumps(self, keep: Path) -> list[Path]:
         return [p for p in self.home.glob("seed-*.dump") if p != keep]
+
+
+def shared_venv() -> Path:
+    """alyx-local's venv, one per version for every home (``ALYX_LOCAL_VENV`` overrides it)."""
+    env = os.environ.get("ALYX_LOCAL_VENV")
+    if env:
+        return Path(env).resolve()
+    return REPO_ROOT / f".alyx-local-venv-{ALYX_LOCAL_VERSION}"
+
+
+@contextmanager
+def file_lock(path: Path):
+    """Held while the block runs, by one process at a time (e.g. two test sessions at once).
+
+    The server itself is POSIX-only (PostgreSQL as its own user, /proc); importing this
+    module is not, so that the tests import their seed and paths on Windows too.
+    """
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def files_hash(paths: list[Path], extra: str = "") -> str:

@@ -152,12 +152,20 @@ class Postgres:
 
     # -- client side ------------------------------------------------------------------
     def recreate_database(self) -> None:
-        """An empty ``alyx`` database: each start begins from the same seeded state."""
+        """An empty ``alyx`` database, to restore the seed into."""
         self.psql(f'DROP DATABASE IF EXISTS "{DATABASE_NAME}" WITH (FORCE)')
         self.psql(f'CREATE DATABASE "{DATABASE_NAME}"')
 
-    def psql(self, sql: str) -> None:
-        self._run_client("psql", "-v", "ON_ERROR_STOP=1", "-q", "-d", "postgres", "-c", sql)
+    def has_database(self) -> bool:
+        """Whether the cluster holds an ``alyx`` database (a kept one, or a stale one)."""
+        query = f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}'"
+        return self.psql(query).strip() == "1"
+
+    def psql(self, sql: str) -> str:
+        """Run ``sql`` in the ``postgres`` database; its unaligned output."""
+        return self._run_client(
+            "psql", "-v", "ON_ERROR_STOP=1", "-q", "-tA", "-d", "postgres", "-c", sql
+        )
 
     def dump(self, target: Path) -> None:
         partial = target.with_suffix(".partial")
@@ -171,11 +179,12 @@ class Postgres:
     def _client_args(self) -> list[str]:
         return ["-h", "127.0.0.1", "-p", str(self.port), "-U", DB_USER]
 
-    def _run_client(self, program: str, *args: str) -> None:
+    def _run_client(self, program: str, *args: str) -> str:
         cmd = [str(self.bin_dir / program), *self._client_args(), *args]
         result = subprocess.run(cmd, capture_output=True, text=True)
         if result.returncode != 0:
             raise PostgresError(f"{program} failed: {result.stderr.strip()}")
+        return result.stdout
 
     def _run_server_program(
         self, program: str, *args: str, check: bool = True

@@ -38,11 +38,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def port_to_serve(layout: Layout) -> int:
-    """The port of the last start when it is free again, else a new one.
+def port_to_serve(layout: Layout, chosen: int | None = None) -> int:
+    """The port chosen, else the port of the last start when it is free again, else a new one.
 
     A stable address keeps what users saved for it (settings, tokens) valid across restarts.
     """
+    if chosen is not None:
+        if not _is_free(chosen):
+            raise ServerError(
+                f"port {chosen} is in use: choose another with --port (or ALYX_LOCAL_PORT)"
+            )
+        return chosen
     last = _read_int(layout.last_port)
     if last and _is_free(last):
         return last

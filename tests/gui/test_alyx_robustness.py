@@ -85,10 +85,10 @@ def test_closing_a_project_closes_its_alyx_windows_and_drops_its_client(
 def test_a_clear_text_password_setting_warns_once(
     alyx_gui, pybpod_user_settings, monkeypatch, caplog
 ):
-    from pybpod_alyx_module import client_settings
+    from pybpod_alyx_module import plugin_settings
 
     monkeypatch.setattr(pybpod_user_settings, "ALYX_PLUGIN_PASSWORD", "s3cret-pw", raising=False)
-    monkeypatch.setattr(client_settings, "_warned", False)
+    monkeypatch.setattr(plugin_settings, "_warned", False)
     with caplog.at_level(logging.WARNING, logger="pybpod_alyx_module"):
         first = alyx_gui.open_connection(alyx_gui.new_project("one"))
         alyx_gui.open_connection(alyx_gui.new_project("two"))

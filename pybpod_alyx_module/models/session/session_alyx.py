@@ -47,7 +47,7 @@ class Session:
 
             project = self.setup.project
             registrar_of(project).register_run(
-                session_file_of(self), project, then=self._registered
+                session_file_of(self), project, then=self._registered, again=True
             )
         except Exception as exc:  # a menu callback: an escaping error would abort PyBpod
             logger.exception("Could not register the session in Alyx")

@@ -77,11 +77,16 @@ class Setup:
         try:
             from confapp import conf
 
-            from pybpod_alyx_module.client_settings import setting
+            from pybpod_alyx_module.plugin_settings import SettingsError, read_settings
             from pybpod_alyx_module.sync.subjects import alyx_id
         except ImportError:  # already reported by models.dependencies
             return False
-        if not setting(conf, "ALYX_PLUGIN_WEIGH_BEFORE_RUN"):
+        try:
+            wanted = read_settings(conf).weigh_before_run
+        except SettingsError as exc:  # never stop a run because of Alyx: run unweighed
+            logger.error("Running without 'Weigh before the run': %s", exc)
+            return False
+        if not wanted:
             return False
         if self._alyx_weigh_dialog is not None and self._alyx_weigh_dialog.isVisible():
             return True

@@ -1,9 +1,15 @@
-"""The DJANGO_SETTINGS_MODULE of the local server: alyx-local's settings, made local.
+"""The DJANGO_SETTINGS_MODULE of the local server: alyx-local's settings, made local and canonical.
 
 ``alyx.base.settings`` hard-codes ``/app/...`` folders, a Redis cache, file loggers and,
 because ``/.dockerenv`` exists in our containers, a PostgreSQL host named ``db``. We keep
 everything else it defines and override just those, from environment variables set by
 ``scripts/alyxserver`` (``ALYX_LOCAL_HOME``, ``ALYX_LOCAL_PG_PORT``).
+
+Then the server is made to answer like the canonical cortex-lab deployment (its
+``deploy/app/docker/settings-deploy.py``): naive times in London (``USE_TZ = False``; the
+zone is in ``custom_settings``), its DRF throttles, and the behaviours of
+:mod:`canonical_server`. ``ALYX_LOCAL_THROTTLE_BURST_RATE`` (read when the server starts;
+canonical ``THROTTLE_BURST_RATE``) sets another burst rate, e.g. for a load test.
 """
 
 import os
@@ -45,6 +51,8 @@ STORAGES = {
     },
 }
 
+# Each process's own memory, as the canonical deployment's default cache: throttles are
+# counted per gunicorn worker.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 LOGGING = {
@@ -52,4 +60,20 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
+}
+
+# -- the canonical deployment -------------------------------------------------------------
+USE_TZ = False
+# Before django_cleanup, which "needs to be last in the list".
+INSTALLED_APPS = [*INSTALLED_APPS[:-1], "canonical_server.CanonicalServer", INSTALLED_APPS[-1]]  # noqa: F405
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_CLASSES": [
+        "canonical_server.BurstRateThrottle",
+        "canonical_server.SustainedRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "burst": os.environ.get("ALYX_LOCAL_THROTTLE_BURST_RATE") or "550/minute",
+        "sustained": None,  # canonical: THROTTLE_SUSTAINED_RATE, unset by default
+    },
 }

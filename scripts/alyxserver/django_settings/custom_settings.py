@@ -8,7 +8,9 @@ This folder is put on the PYTHONPATH of alyx-local's own processes only.
 
 DEBUG = False  # True would add django-debug-toolbar to every response
 DEFAULT_LAB_NAME = "defaultlab"
-TIME_ZONE = "UTC"
+# As the canonical cortex-lab deployment (with USE_TZ = False in alyx_local_settings): naive
+# times are London wall-clock times, stored in timestamptz columns.
+TIME_ZONE = "Europe/London"
 # Test-only server bound to 127.0.0.1: a fixed key is fine and keeps tokens reproducible.
 SECRET_KEY = "alyxserver-local-test-only-not-a-secret"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
