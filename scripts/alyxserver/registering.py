@@ -84,6 +84,11 @@ def stop_serving(layout: Layout) -> None:
     """Stop gunicorn only: the address stops answering, PostgreSQL and the data stay."""
     state = _state(layout)
     server.stop_gunicorn(layout, state["pids"].get("gunicorn"))
+    if server.answers(state["base_url"]):  # an outage test must not pass against a live server
+        raise server.ServerError(
+            f"gunicorn was stopped but {state['base_url']} still answers: another gunicorn "
+            f"serves that port (see {layout.gunicorn_log})"
+        )
 
 
 def serve_again(layout: Layout) -> None:
