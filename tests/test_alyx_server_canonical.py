@@ -21,6 +21,10 @@ from alyxserver.layout import Layout
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+pytestmark = (
+    pytest.mark.serial
+)  # it adds subjects to the shared server, which syncs of every alive subject elsewhere would see
+
 TIMEOUT = 30
 LAB = "cortexlab"
 UPPER, LOWER = "M001", "m001"  # one lab, nicknames that differ only in case

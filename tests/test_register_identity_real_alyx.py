@@ -24,6 +24,8 @@ from register_world import held_on, synced_subjects
 from pybpod_alyx_module.alyx import AlyxClient
 from pybpod_alyx_module.register import ATTENTION, SENT, Outbox, RegisterOptions, flush
 
+pytestmark = pytest.mark.serial  # it adds bob's case twins Reg_twin/reg_twin to the shared server, which bob's syncs elsewhere would see
+
 UPPER, LOWER = "Reg_twin", "reg_twin"
 LAB = "cortexlab"
 CLOCK_MOUSE = "bob_mouse_4"
