@@ -86,6 +86,20 @@ def world(alyx_server, tmp_path_factory):
                 registering.delete_registered(layout, BOB_MICE, first, last, [KNOWN_LOCATION])
 
 
+@pytest.fixture(scope="module", name="alyx")
+def bob_logged_in(alyx_server):
+    """bob's client, logged in once per module, for tests that need no project (``world``).
+
+    A test module takes it with ``from register_world import bob_logged_in``; its fixture
+    name is ``alyx``, like the ``world`` modules' own.
+    """
+    with AlyxClient(
+        alyx_server.base_url, username="bob", password=alyx_server.users["bob"]
+    ) as client:
+        client.login()
+        yield client
+
+
 @pytest.fixture
 def alyx(world):
     with AlyxClient(

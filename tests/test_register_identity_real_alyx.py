@@ -19,7 +19,11 @@ from alyxserver import registering
 from alyxserver.layout import Layout
 from register_payloads import queue_payload, session_payload
 from register_proxy import DroppingProxy
-from register_world import held_on, synced_subjects
+from register_world import (
+    bob_logged_in,  # noqa: F401 (this module's alyx fixture)
+    held_on,
+    synced_subjects,
+)
 
 from pybpod_alyx_module.alyx import AlyxClient
 from pybpod_alyx_module.register import ATTENTION, SENT, Outbox, RegisterOptions, flush
@@ -36,15 +40,6 @@ TIMEOUT = 30
 
 def zones(rig: str) -> RegisterOptions:
     return RegisterOptions(rig_time_zone=rig, server_time_zone="Europe/London")
-
-
-@pytest.fixture(scope="module")
-def alyx(alyx_server):
-    with AlyxClient(
-        alyx_server.base_url, username="bob", password=alyx_server.users["bob"]
-    ) as client:
-        client.login()
-        yield client
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from alyxserver import registering
 from alyxserver.layout import Layout
 from register_payloads import LONDON, queue_payload, session_payload
 from register_world import (
+    bob_logged_in,  # noqa: F401 (this module's alyx fixture)
     finish_outboxes,
     held_on,
     numbered_in_start_order,
@@ -27,7 +28,6 @@ from register_world import (
     synced_subjects,
 )
 
-from pybpod_alyx_module.alyx import AlyxClient
 from pybpod_alyx_module.register import Outbox
 
 MOUSE = "bob_mouse_3"
@@ -35,15 +35,6 @@ MOUSE = "bob_mouse_3"
 DAYS = {2: 5, 10: 3}
 #: Days of their own (the other register tests use January's and February's).
 FIRST_DAY = {2: datetime.date(2021, 5, 3), 10: datetime.date(2021, 5, 10)}
-
-
-@pytest.fixture(scope="module")
-def alyx(alyx_server):
-    with AlyxClient(
-        alyx_server.base_url, username="bob", password=alyx_server.users["bob"]
-    ) as client:
-        client.login()
-        yield client
 
 
 @pytest.fixture(params=[2, 10])
