@@ -73,15 +73,21 @@ def log(message: str) -> None:
 
 
 class BenchServer:
+    """A benchmark's own alyx-local under ``home``, which must be a ``.alyx-bench*`` folder:
+    never the tests' server (``.alyx-test``) nor the demo's (``.alyx-local``)."""
+
     def __init__(self, home: Path, workers: int) -> None:
+        if not home.resolve().name.startswith(".alyx-bench"):
+            raise SystemExit(f"--home {home}: a benchmark's server home is named .alyx-bench*")
         self.home = home
         self.workers = workers
         self.access_log = home / "logs" / "access.log"
         self.url = ""
 
     def _env(self) -> dict:
+        environment = {k: v for k, v in os.environ.items() if k != "ALYX_LOCAL_PORT"}
         return dict(
-            os.environ,
+            environment,
             ALYX_LOCAL_HOME=str(self.home),
             ALYX_LOCAL_WORKERS=str(self.workers),
             # gunicorn reads extra options from here; --workers on its command line wins.
@@ -519,17 +525,75 @@ def child_all_changed(args: argparse.Namespace) -> Callable[[], dict]:
 
 
 CHILDREN["all_changed"] = child_all_changed
+DISK_FLOOR = "disk floor: the weekly re-sync's files created, flushed, renamed (no logic)"
+
+
+def child_disk_floor(args: argparse.Namespace) -> Callable[[], dict]:
+    """The disk's own time for the weekly re-sync's save: the same files, nothing else.
+
+    Every subject's document (its bytes read first, outside the clock) written to a new file
+    beside it, flushed, renamed over it, then every folder flushed, by as many threads as
+    the save uses: no rendering, no path checks, no journal.
+    """
+    import secrets
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pybpod_alyx_module.sync.durable import WORKERS
+
+    subjects = Path(args.project) / "subjects"
+    files = [(str(p), p.read_bytes()) for p in sorted(subjects.glob("*/*.json"))]
+    folders = sorted({os.path.dirname(path) for path, _ in files})
+
+    def write(share: list) -> None:
+        for path, data in share:
+            temporary = f"{path}.{secrets.token_hex(4)}.tmp"
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            try:
+                os.write(fd, data)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(temporary, path)
+
+    def flush(share: list) -> None:
+        for folder in share:
+            fd = os.open(folder, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    def run() -> dict:
+        with ThreadPoolExecutor(WORKERS) as pool:
+            list(pool.map(write, [files[i::WORKERS] for i in range(WORKERS)]))
+            list(pool.map(flush, [folders[i::WORKERS] for i in range(WORKERS)]))
+        return {"subjects": len(files), "written": len(files)}
+
+    return run
+
+
+CHILDREN["disk_floor"] = child_disk_floor
 
 
 def bench_all_changed(runner: Runner, size: int, common: tuple, repeat: int) -> None:
-    """The weekly re-sync rows, on the project the first sync made."""
+    """The weekly re-sync rows, on the project the first sync made, and the disk's floor."""
     runner.run(size, ALL_CHANGED, "all_changed", *common, repeat=repeat)
+    runner.run(size, DISK_FLOOR, "disk_floor", *common, repeat=repeat)
 
 
 def all_changed_verdicts(rows: list[dict]) -> list[str]:
     """Target of issue 8: plan+apply+save of N changed subjects in < 2 s at N = 10,000."""
     verdicts = []
+    floors = {row["size"]: row for row in rows if row["approach"] == DISK_FLOOR}
     for row in rows:
+        floor = floors.get(row["size"])
+        if row["approach"] == ALL_CHANGED and floor:
+            ratio = row["phases"]["save"] / floor["seconds"]
+            verdicts.append(
+                f"weekly re-sync's save at N={row['size']} vs the disk's floor: "
+                f"{row['phases']['save']:.2f} s vs {floor['seconds']:.2f} s, {ratio:.2f}x "
+                f"(aim <= 1.3x: {'met' if ratio <= 1.3 else 'NOT met'})"
+            )
         if row["approach"] != ALL_CHANGED:
             continue
         phases = row["phases"]
@@ -831,8 +895,10 @@ def main(argv: list[str] | None = None) -> int:
         help="also write the report into benchmarks/README.md, between its markers",
     )
     options = parser.parse_args(argv)
-    if options.home.resolve() == (REPO / ".alyx-local").resolve():
-        parser.error("--home must not be the test server's ALYX_LOCAL_HOME")
+    if options.home.resolve() in {
+        (REPO / name).resolve() for name in (".alyx-local", ".alyx-test")
+    }:
+        parser.error("--home must not be the tests' or the demo's ALYX_LOCAL_HOME")
     if "one" in options.only and importlib.util.find_spec("one") is None:
         parser.error("ONE-api is not installed: run scripts/bootstrap --bench, or leave out 'one'")
 

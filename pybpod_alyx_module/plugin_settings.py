@@ -35,6 +35,8 @@ from typing import Any
 
 from pybpod_alyx_module import settings as defaults
 from pybpod_alyx_module import settings_rules as rules
+from pybpod_alyx_module.errors import PluginError
+from pybpod_alyx_module.value_names import REPORTED_VALUES, WATER_ML
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +47,7 @@ _warned_lock = threading.Lock()
 _warned = False
 
 
-class SettingsError(ValueError):
+class SettingsError(PluginError, ValueError):
     """One or more ``ALYX_PLUGIN_*`` settings do not fit their type or range.
 
     ``problems`` holds one ``"<NAME> = <value>, expected <what>"`` per bad setting; the
@@ -111,7 +113,8 @@ class PluginSettings:
     )
     #: Plugin value name -> the lab's name for it.
     value_names: Mapping[str, str] = _setting(
-        "VALUE_NAMES", rules.name_map(example={"alyx_water_ml": "reward_total_ml"})
+        "VALUE_NAMES",
+        rules.name_map(example={WATER_ML: "reward_total_ml"}, keys=tuple(REPORTED_VALUES)),
     )
     #: Setup name -> Alyx location name.
     locations: Mapping[str, str] = _setting(

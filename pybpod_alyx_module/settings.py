@@ -35,7 +35,9 @@ ALYX_PLUGIN_MAX_REQUESTS_PER_MINUTE = 240
 
 # -- registering sessions, weights and water (pybpod_alyx_module.register) ------------------
 #: A lab's own names for the values a task reports with ``register_value``, mapped onto the
-#: plugin's: e.g. ``{'alyx_water_ml': 'reward_total_ml'}`` (a dict of text to text).
+#: plugin's: e.g. ``{'alyx_water_ml': 'reward_total_ml'}`` (a dict of text to text, its keys
+#: among the plugin's names: alyx_water_ml, alyx_weight_g, alyx_n_correct_trials,
+#: alyx_narrative).
 ALYX_PLUGIN_VALUE_NAMES = {}
 #: Setup name -> Alyx location name (a dict of text to text); a setup not listed is looked up
 #: under its own name.

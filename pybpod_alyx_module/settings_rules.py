@@ -16,7 +16,7 @@ import numbers
 import os
 import unicodedata
 import zoneinfo
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -181,9 +181,10 @@ def names(*, example: str) -> Rule:
     return rule
 
 
-def name_map(*, example: dict[str, str]) -> Rule:
+def name_map(*, example: dict[str, str], keys: Collection[str] | None = None) -> Rule:
     """A mapping of names to names (``str`` -> ``str``, none empty), as a new ``dict``.
 
+    ``keys``: the only keys it may have (the plugin's own names it maps), when given.
     A copy, so that the settings object shares nothing with the module it was read from
     (and still copies, pickles and ``dataclasses.asdict``-es like any value).
     """
@@ -194,9 +195,15 @@ def name_map(*, example: dict[str, str]) -> Rule:
         if not isinstance(value, Mapping):
             raise Unexpected(expected)
         try:
-            return {one(key): one(item) for key, item in value.items()}
+            names = {one(key): one(item) for key, item in value.items()}
         except Unexpected:
             raise Unexpected(f"{expected} (each key and value non-empty text)") from None
+        unknown = sorted(set(names) - set(keys)) if keys is not None else []
+        if unknown:
+            raise Unexpected(
+                f"keys among {', '.join(keys)} (not {', '.join(shown(k) for k in unknown)})"
+            )
+        return names
 
     return rule
 

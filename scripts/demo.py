@@ -1,16 +1,20 @@
 """The README's main job: a real local Alyx with sample subjects, synced into a PyBpod project.
 
 Brings up alyx-local (``scripts/alyxserver``; it keeps running afterwards, on the same
-port as last time when that port is free, or on ``--port``) and logs the sample user
-``alice`` in once (the token is saved in the demo's own token file; no password is written
-anywhere). The server's home is the demo's own (``ALYX_LOCAL_HOME``, default
-``<repo>/.alyx-local``; the tests use another) and keeps its data across stops and starts:
-what was registered or changed on the local Alyx is still there next time. Then:
+port as last time when that port is free, or on ``--port``), adds the demo's welfare data
+once (:mod:`alyxserver.seed_welfare`: reference weights, water restrictions, weeks of
+weighings and water) and logs the sample user ``alice`` in once (the token is saved in the
+demo's own token file; no password is written anywhere). The server's home is the demo's
+own (``ALYX_LOCAL_HOME``, default ``<repo>/.alyx-local``; the tests use another) and keeps
+its data across stops and starts: what was registered or changed on the local Alyx is
+still there next time. Then it syncs the demo project headless (``pybpod-alyx sync``) and
+gives it a rig that runs without a Bpod board (:mod:`demo_rig`), and:
 
-- with a display, opens the real PyBpod GUI with the plugin enabled, on the demo project
-  pointed at the local Alyx: right-click the project, "Sync to Alyx", Connect, Get Subjects;
-- without one (or with ``--headless``), runs the plugin's headless sync
-  (``pybpod-alyx sync``) into the demo project and prints what it now holds.
+- with a display, opens the real PyBpod GUI with the plugin enabled on that project,
+  logged in as the user: the rig's Run weighs, runs the task and registers the session;
+  a GUI that cannot start (Qt's xcb plugin lacking system libraries, no X server) is told
+  apart from one that ran, with what to install (:mod:`qt_platform`);
+- without one (or with ``--headless``), prints what the project now holds.
 
 Everything lives in ``demo/`` inside the repository: ``demo/user_settings.py`` (read by
 PyBpod and by ``pybpod-alyx`` run from there), the token file
@@ -23,6 +27,7 @@ Run it through ``scripts/demo``, which installs what is missing first.
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import shutil
@@ -34,7 +39,11 @@ REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = REPO / "scripts"
 sys.path.insert(0, str(SCRIPTS))
 
-from alyxserver import seed_data  # noqa: E402
+import demo_rig  # noqa: E402
+import qt_platform  # noqa: E402
+from alyxserver import seed_data, seed_welfare  # noqa: E402
+from alyxserver.layout import Layout  # noqa: E402
+from demo_text import gui_steps, print_next_steps  # noqa: E402
 
 from pybpod_alyx_module.cli.main import main as pybpod_alyx  # noqa: E402
 from pybpod_alyx_module.cli.output import format_table  # noqa: E402
@@ -46,8 +55,8 @@ SHOWN_ROWS = 12
 FOLDER = REPO / "demo"
 PROJECT = FOLDER / "alyx-demo"
 TOKEN_FILE = FOLDER / ".pybpod_alyx" / "tokens.json"
-#: The command line, as a user types it from the demo folder.
-CLI = os.path.relpath(REPO / ".venv" / "bin" / "pybpod-alyx", FOLDER)
+#: Lines of PyBpod's error output kept to tell why it ended.
+ERROR_TAIL = 200
 
 USER_SETTINGS = """\
 # The demo's PyBpod settings, written by scripts/demo.py.
@@ -74,7 +83,7 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--user", default="alice", choices=sorted(seed_data.USERS))
     parser.add_argument("--headless", action="store_true", help="sync without the GUI")
@@ -90,32 +99,50 @@ def main() -> int:
     parser.add_argument(
         "--stop", action="store_true", help="only stop the local Alyx (its data stays)"
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
     if args.stop:
         return alyxserver("stop").returncode
-
     if args.fresh:
         alyxserver("reset")  # the next start restores the sample data
         if PROJECT.exists():
             shutil.rmtree(PROJECT)
     port = ("--port", args.port) if args.port else ()
     server = json.loads(alyxserver("start", "--keep-data", *port).stdout)
+    if seed_welfare.seed_welfare(Layout()):
+        print("Added welfare data: reference weights, water restrictions, weeks of weighings")
     write_settings(server["base_url"], args.user)
     os.chdir(FOLDER)  # pybpod-alyx reads demo/user_settings.py there
+    code = login(args.user)
+    if code == 0:
+        # With --details: the weighings and water that Alyx details charts.
+        code = pybpod_alyx(["sync", str(PROJECT), "--create", "--details", "--override", "yes"])
+    if code != 0:
+        return code
+    rig = add_rig()
+    gui = has_display() and not args.headless
+    if gui:
+        problem = open_gui(args.user, rig)
+        if problem:
+            print(f"\n{problem}", file=sys.stderr)
+            return 1
+    else:
+        print_project(PROJECT)
+    print_next_steps(server["base_url"], args.user, rig, gui)
+    return 0
+
+
+def login(user: str) -> int:
+    """``pybpod-alyx login`` as a sample user; its token is saved, its password forgotten."""
     # A sample user of the local test server: its password is public test data.
-    os.environ["ALYX_PASSWORD"] = seed_data.USERS[args.user]
+    os.environ["ALYX_PASSWORD"] = seed_data.USERS[user]
     try:
-        code = pybpod_alyx(["login"])
+        return pybpod_alyx(["login"])
     finally:
         del os.environ["ALYX_PASSWORD"]  # from here on, the saved token is used
-    if code == 0:
-        if has_display() and not args.headless:
-            code = open_gui()
-        else:
-            code = pybpod_alyx(["sync", str(PROJECT), "--create", "--override", "yes"])
-            print_project(PROJECT)
-    print_next_steps(server["base_url"], args.user)
-    return code
 
 
 def write_settings(address: str, username: str) -> None:
@@ -129,18 +156,45 @@ def write_settings(address: str, username: str) -> None:
         path.write_text(text)
 
 
-def open_gui() -> int:
-    """Start PyBpod from the demo folder (it reads ``user_settings.py`` there)."""
-    from pybpodgui_api.models.project import Project
+def add_rig() -> bool:
+    """Give the synced project the demo rig; ``False`` when its subjects are not there."""
+    try:
+        if demo_rig.add_rig(PROJECT):
+            print(f"Added the rig {demo_rig.SETUP} (no Bpod needed) to {PROJECT}")
+    except LookupError as exc:  # another user's sync: alice's subjects are not in it
+        print(f"No demo rig: {exc}")
+        return False
+    return True
 
-    if not PROJECT.exists():
-        empty = Project()
-        empty.name = PROJECT.name
-        empty.save(str(PROJECT))
-    print(f"Opening PyBpod on {PROJECT}: right-click the project, then Sync to Alyx,")
-    print("Connect (the password may stay empty: a token is saved) and Get Subjects.")
-    env = dict(os.environ, QT_API="pyqt5")
-    return subprocess.run([sys.executable, "-m", "pybpodgui_plugin"], env=env).returncode
+
+def open_gui(user: str, rig: bool) -> str | None:
+    """Run PyBpod from the demo folder (it reads ``user_settings.py`` there) until it is
+    closed; why it could not start, with what to do, or ``None``."""
+    platform = os.environ.get("QT_QPA_PLATFORM") or ("xcb" if sys.platform == "linux" else "")
+    problem = qt_platform.xcb_problem() if platform == "xcb" else None
+    if problem:
+        return problem
+    print(gui_steps(PROJECT, user, rig))
+    # PyBpod runs a task with the `python` on PATH: this venv's, which has pybpodapi.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    env = dict(os.environ, QT_API="pyqt5", PATH=path)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "pybpodgui_plugin"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+    )
+    tail: collections.deque[str] = collections.deque(maxlen=ERROR_TAIL)
+    for line in child.stderr:  # shown as it comes, and kept to tell why it ended
+        sys.stderr.write(line)
+        tail.append(line)
+    code = child.wait()
+    if code == 0:
+        return None
+    return qt_platform.why_not_started(code, "".join(tail)) or (
+        f"PyBpod ended with exit code {code}: its messages are above and in {FOLDER / 'app.log'}."
+    )
 
 
 def print_project(path: Path) -> None:
@@ -159,35 +213,6 @@ def print_project(path: Path) -> None:
         f"{u.name}@{(u.data or {}).get('connection', 'local')}" for u in project.users
     )
     print(f"\nThe PyBpod project {path} holds {len(rows)} subjects; users: {users}")
-
-
-def print_next_steps(address: str, user: str) -> None:
-    """What runs now, the sample users, and what to try next."""
-    users = [
-        (name, password, seed_data.alive_count(name)) for name, password in seed_data.USERS.items()
-    ]
-    print(f"""
-The local Alyx keeps running at {address} (API: {address}/api).
-Stop it with: scripts/demo --stop (its data stays; --fresh brings back the sample data)
-
-Sample users (test data from scripts/alyxserver/seed_data.py):""")
-    print(format_table(("user", "password", "alive subjects"), users))
-    admin, admin_password = seed_data.ADMIN_USER
-    print(f"and the administrator {admin} / {admin_password}.")
-    other = next(name for name in seed_data.USERS if name != user)
-    tries = (
-        ("subjects --alive", f"{user}'s alive subjects on the local Alyx"),
-        ("sync alyx-demo --dry-run", "the plan: nothing to do right after a sync"),
-        (f"login --username {other}", "another sample user (password above)"),
-    )
-    width = max(len(command) for command, _ in tries)
-    print("\nThe command line is .venv/bin/pybpod-alyx. Try next, from the demo folder (its")
-    print("settings and token file are in demo/, never in your ~/.pybpod_alyx):")
-    print("  cd demo")
-    for command, what in tries:
-        print(f"  {CLI} {command:<{width}}  # {what}")
-    print("Or run scripts/demo again: it keeps demo/alyx-demo/ and the local Alyx's data, and")
-    print("syncs again (--fresh starts both anew).")
 
 
 if __name__ == "__main__":

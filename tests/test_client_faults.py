@@ -36,6 +36,7 @@ from pybpod_alyx_module.alyx import (
     BadResponseError,
     InvalidTokenError,
     NotFoundError,
+    NothingListensError,
     NotLoggedInError,
     RetryPolicy,
     ServerBusyError,
@@ -154,15 +155,35 @@ def test_read_timeout_on_post_is_not_retried(stub, make_client):
     assert_plain(caught.value, stub.url, "POST", "/api/weighings", "0.5 s")
 
 
-def test_connection_refused_raises_server_unreachable(make_client):
-    """Nothing listening (server down, wrong port): unreachable, after the connect retries."""
+def test_a_refused_connection_says_nothing_listens_there_at_once(make_client):
+    """Nothing listening (server down, wrong port): said at once, not after the connect
+    retries' waits, naming host and port and what to check (in the same words on Windows)."""
     with refused_port() as port:
         address = f"http://127.0.0.1:{port}"
-        client = make_client(address, retries=2)
-        with within(budget(retries=2)), pytest.raises(ServerUnreachableError) as caught:
+        client = make_client(address, retries=3, retry_policy=RetryPolicy(floor=2.0))
+        with within(1.5), pytest.raises(NothingListensError) as caught:
             client.login()
+    assert isinstance(caught.value, ServerUnreachableError)
     assert not isinstance(caught.value, ServerTimeoutError)
-    assert_plain(caught.value, address, "Connection refused")
+    assert_plain(
+        caught.value,
+        address,
+        f"nothing listens at 127.0.0.1:{port}",
+        "Is the Alyx server running, and is the port right?",
+    )
+
+
+def test_a_policy_may_allow_retries_after_a_refused_connection(make_client):
+    """``refused_retries`` is data: with one, a refused connection is tried twice (one wait)."""
+    with refused_port() as port:
+        client = make_client(
+            f"http://127.0.0.1:{port}",
+            retries=3,
+            retry_policy=RetryPolicy(floor=0.6, jitter=0, refused_retries=1),
+        )
+        with pytest.raises(NothingListensError), within(3.0) as took:
+            client.login()
+    assert took[0] >= 0.6  # one wait of the floor: the one retry
 
 
 def test_connection_reset_mid_request_raises_server_unreachable(stub, make_client):
@@ -390,7 +411,7 @@ def test_expired_token_without_password_raises_invalid_token_and_forgets_it(
         client.get("subjects")
     assert stub.count("POST", "/api/auth-token") == 0
     assert store.get(root, USERNAME) is None
-    assert not client.is_logged_in
+    assert client.token is None
     assert_plain(caught.value, "Invalid token.", "log in again", secrets=["expired-token"])
 
 
@@ -406,7 +427,7 @@ def test_wrong_password_raises_bad_credentials_naming_user_and_address(stub, mak
         "Unable to log in with provided credentials.",
         secrets=["not-the-password"],
     )
-    assert not client.is_logged_in
+    assert client.token is None
 
 
 def test_a_token_no_header_can_carry_is_never_sent(stub, make_client, tmp_path):
@@ -427,7 +448,7 @@ def test_a_login_answered_with_a_token_no_header_can_carry_is_refused(stub, make
     with within(SLACK), pytest.raises(BadResponseError) as caught:
         client.login()
     assert_plain(caught.value, "without a token", "printable ASCII")
-    assert not client.is_logged_in
+    assert client.token is None
 
 
 # -- finding the API root ----------------------------------------------------------------

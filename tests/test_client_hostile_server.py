@@ -60,7 +60,7 @@ def test_a_redirected_login_is_refused_and_the_password_goes_nowhere(
     assert stub.count("POST", "/api/auth-token") == 1
     assert caught.value.status == status and caught.value.url == target
     assert_plain(caught.value, target, f"HTTP {status}", stub.url)
-    assert not client.is_logged_in
+    assert client.token is None
     assert not (tmp_path / "tokens.json").exists()
 
 

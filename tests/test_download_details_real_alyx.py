@@ -136,3 +136,35 @@ def test_cli_sync_details_saves_weighings_and_never_asks_for_a_refused_subject(
             with AlyxClient(alyx_server.base_url, "bob", alyx_server.users["bob"]) as bob:
                 (dots,) = bob.subjects(nickname="..")
             assert not any(dots["id"] in u for u in details_requests)
+
+
+def test_the_first_details_after_a_plain_sync_are_additions_asked_of_nobody(
+    alyx_server, tmp_path, monkeypatch, capsys, seed
+):
+    """Issue 16: a project synced without ``--details`` then synced with it, without a
+    terminal, exited 6 ("N subject(s) changed on Alyx kept their local details") though
+    nothing changed on Alyx. Details a subject had none of yet replace nothing: they are
+    added, the sync exits 0; a third sync finds everything unchanged."""
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("ALYX_PASSWORD", alyx_server.users["alice"])
+    weighed = seed.WEIGHED_SUBJECT
+    project = tmp_path / "proj"
+    command = [
+        "sync", str(project), "--address", alyx_server.base_url, "--username", "alice",
+        "--lab", weighed.lab, "--responsible", weighed.responsible_user,
+    ]  # fmt: skip
+    assert main([*command, "--create"]) == exit_codes.OK, capsys.readouterr().err
+    capsys.readouterr()
+    code = main([*command, "--details"])
+    out, err = capsys.readouterr()
+    assert code == exit_codes.OK, err
+    assert "kept their local details" not in err and "skipped    0\n" in out
+    saved = json.loads(
+        (project / "subjects" / weighed.nickname / f"{weighed.nickname}.json").read_text()
+    )
+    assert [w["weight"] for w in saved["weighings"]] == [w["weight"] for w in seed.WEIGHINGS]
+    code = main([*command, "--details"])
+    out, err = capsys.readouterr()
+    assert code == exit_codes.OK, err
+    assert "updated    0\n" in out

@@ -1,10 +1,13 @@
 """One set of plausibility rules for every value: typed in the GUI, given to the CLI, or
-reported by a task in its session file; and one value per subject of a session, or none."""
+reported by a task in its session file; and one value per subject of a session, or none.
+Typed amounts as people type them (a decimal comma, the unit after), quoted as typed; and
+what is possible but unusual (a typo, a wrong unit), the same rule for the GUI and the CLI."""
 
 from __future__ import annotations
 
 import datetime
 import math
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -18,11 +21,17 @@ from pybpod_alyx_module.register.plausibility import (
     CLOCK_SKEW,
     EARLIEST_START,
     LONGEST_SESSION,
+    USUAL_WATER_FACTOR,
+    USUAL_WATER_ML,
+    USUAL_WEIGHT_RATIO,
     WATER,
     WEIGHT,
     ImplausibleValue,
+    last_weighing,
     plausible,
     session_times_problem,
+    unusual_water,
+    unusual_weight,
 )
 from pybpod_alyx_module.register.records import AlyxSubject
 from pybpod_alyx_module.register.session_file import SessionSubject
@@ -40,6 +49,11 @@ amounts = st.one_of(
 )
 
 
+def typed(amount: float) -> str:
+    """``amount`` as a person types it: plain decimals (no exponent), exactly its value."""
+    return format(Decimal(repr(amount)), "f")
+
+
 def accepted(read, text) -> bool:
     try:
         read(text)
@@ -51,7 +65,7 @@ def accepted(read, text) -> bool:
 @GENERATED
 @given(amounts)
 def test_a_weight_is_refused_or_accepted_alike_typed_given_to_the_cli_or_reported(grams):
-    text = repr(grams)
+    text = typed(grams)
     rule = WEIGHT.low <= grams <= WEIGHT.high
     assert accepted(parse_grams, text) == rule  # the GUI's dialogs and `pybpod-alyx weigh`
     assert accepted(lambda t: task_values({"alyx_weight_g": t}), text) == rule  # a task's
@@ -60,14 +74,14 @@ def test_a_weight_is_refused_or_accepted_alike_typed_given_to_the_cli_or_reporte
 @GENERATED
 @given(amounts)
 def test_water_is_refused_or_accepted_alike_typed_or_reported(ml):
-    text = repr(ml)
+    text = typed(ml)
     rule = WATER.low <= ml <= WATER.high
     assert accepted(parse_ml, text) == rule
     assert accepted(lambda t: task_values({"alyx_water_ml": t}), text) == rule
 
 
 def test_nan_typed_is_refused_and_nan_reported_is_nothing_reported():
-    with pytest.raises(ValueError, match="not a plausible"):
+    with pytest.raises(ValueError, match="not a weight in grams: 'nan'"):
         parse_grams("nan")
     assert task_values({"alyx_weight_g": "nan"}).weight_g is None
 
@@ -85,6 +99,127 @@ def test_the_cli_refuses_an_implausible_weight_before_anything_else(capsys):
         main(["weigh", "/nonexistent/proj", "M1", "19400"])
     assert exit_code.value.code == 2
     assert "not a plausible weight in grams: '19400'" in capsys.readouterr().err
+
+
+# -- typed as people type: a decimal comma, the unit after, quoted as typed ----------------
+
+decimals = st.decimals(min_value=Decimal("0.5"), max_value=Decimal("9999"), places=2)
+spaces = st.sampled_from(["", " ", "  ", "\u00a0", "\t"])
+
+
+@GENERATED
+@given(decimals, st.sampled_from([".", ","]), st.sampled_from(["", "g", "G"]), spaces, spaces)
+def test_a_typed_weight_reads_alike_with_a_point_or_a_comma_and_its_unit(
+    grams, point, unit, before, after
+):
+    text = f"{before}{format(grams, 'f').replace('.', point)}{after if unit else ''}{unit}{after}"
+    assert parse_grams(text) == float(grams)
+
+
+@GENERATED
+@given(
+    decimals,
+    st.sampled_from([".", ","]),
+    st.sampled_from(["kg", "mg", "lb", "mL", "g g", "gram", "e3", "x"]),
+    spaces,
+)
+def test_a_typed_weight_with_another_unit_is_refused_quoting_what_was_typed(
+    grams, point, unit, gap
+):
+    text = f"{format(grams, 'f').replace('.', point)}{gap}{unit}"
+    with pytest.raises(ValueError) as refused:
+        parse_grams(text)
+    assert str(refused.value).startswith(f"not a weight in grams: {text.strip()!r}")
+
+
+@pytest.mark.parametrize("text", ["1,234.5", "1.234,5", "23,,6", "2.3.4", "23 6", "1e3", "0x17"])
+def test_an_ambiguous_or_odd_number_is_refused_not_guessed(text):
+    with pytest.raises(ValueError, match="not a weight in grams"):
+        parse_grams(text)
+
+
+def test_the_issues_example_is_read_and_echoed_as_typed():
+    assert parse_grams("23,6 g") == 23.6
+    with pytest.raises(ValueError, match=r"^not a weight in grams: '23,6 kg' "):
+        parse_grams("23,6 kg")
+    with pytest.raises(ValueError, match=r"'19400,5 g' \(expected 0.5 to 10000 g\)"):
+        parse_grams(" 19400,5 g ")
+    assert parse_ml("0,5 mL") == parse_ml("0.5ml") == 0.5
+
+
+# -- unusual: a typo or a wrong unit, against the last weighing or the reference -----------
+
+grams_ = st.floats(min_value=0.5, max_value=10_000)
+
+
+def weighing(grams: float, when: str) -> dict:
+    return {"date_time": when, "weight": grams, "user": "alice"}
+
+
+@GENERATED
+@given(grams_, grams_, grams_)
+def test_a_weight_is_unusual_outside_the_ratio_of_the_last_weighing(grams, last, older):
+    fields = {
+        "weighings": [weighing(older, "2026-11-29T09:00:00"), weighing(last, "2026-11-30T09:00")],
+        "reference_weight": 25.0,  # a last weighing wins over the reference weight
+    }
+    low, high = USUAL_WEIGHT_RATIO
+    why = unusual_weight(grams, fields)
+    assert (why is None) == (low <= grams / last <= high)
+    if why:
+        assert f"the last weighing ({last:g} g on 2026-11-30 09:00)" in why
+        assert why.startswith(f"{grams:g} g is ")
+
+
+@GENERATED
+@given(grams_, st.one_of(grams_, st.just(0), st.none(), st.just("25"), st.just(float("nan"))))
+def test_without_a_weighing_the_reference_weight_is_the_measure_and_without_it_nothing(
+    grams, reference
+):
+    fields = {"reference_weight": reference, "weighings": [{"weight": None}, "odd"]}
+    usable = isinstance(reference, float) and reference > 0  # not 0, NaN, text or None
+    why = unusual_weight(grams, fields)
+    if not usable:
+        assert why is None
+    else:
+        low, high = USUAL_WEIGHT_RATIO
+        assert (why is None) == (low <= grams / reference <= high)
+        assert why is None or f"the reference weight ({reference:g} g)" in why
+
+
+@GENERATED
+@given(st.floats(min_value=15, max_value=45), st.floats(min_value=0.9, max_value=1.1))
+def test_every_usual_slip_of_a_mouse_weight_is_caught_and_the_true_weight_is_not(grams, change):
+    """A digit too many or too few (x10, x100, /10) is unusual; a day's real change is not."""
+    fields = {"weighings": [weighing(grams, "2026-11-30T09:00:00")]}
+    assert unusual_weight(grams * change, fields) is None
+    for slip in (10, 100, 0.1):
+        if WEIGHT.low <= grams * change * slip <= WEIGHT.high:
+            assert "a typo or a wrong unit?" in unusual_weight(grams * change * slip, fields)
+
+
+def test_the_issues_example_names_the_last_weighing():
+    fields = {"weighings": [weighing(23.5, "2026-11-30T09:12:00Z")], "reference_weight": 24}
+    assert unusual_weight(2340, fields) == (
+        "2340 g is about 100 times the last weighing (23.5 g on 2026-11-30 09:12): "
+        "a typo or a wrong unit?"
+    )
+    assert unusual_weight(2.35, fields).startswith("2.35 g is 10 % of the last weighing")
+    assert last_weighing({"weighings": []}) is None
+
+
+@GENERATED
+@given(
+    st.floats(min_value=0, max_value=100),
+    st.one_of(st.none(), st.floats(min_value=0, max_value=30), st.just(True)),
+)
+def test_water_is_unusual_above_a_days_need(ml, expected):
+    limit = USUAL_WATER_ML
+    if isinstance(expected, float) and not isinstance(expected, bool) and expected > 0:
+        limit = max(limit, USUAL_WATER_FACTOR * expected)
+    why = unusual_water(ml, {"expected_water": expected})
+    assert (why is None) == (ml <= limit)
+    assert why is None or why.startswith(f"{ml:g} mL of water is far more than a day needs")
 
 
 minutes = st.integers(min_value=-3 * 24 * 60, max_value=3 * 24 * 60)

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from pybpod_projects import add_setup
 from register_sessions import write_session
 
+from pybpod_alyx_module.pybpod_internals.headless_project import UnreadSession
 from pybpod_alyx_module.register import (
     RegisterOptions,
     alyx_subjects,
@@ -27,7 +28,7 @@ from pybpod_alyx_module.register import (
     session_files,
 )
 from pybpod_alyx_module.sync.errors import ProjectError
-from pybpod_alyx_module.sync.project_files import UnreadSession, open_project
+from pybpod_alyx_module.sync.project_files import open_project
 from pybpod_alyx_module.sync.subjects import new_subject_document
 
 T0 = datetime.datetime(2024, 3, 4, 10, 0)

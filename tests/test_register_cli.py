@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import register_world
+from pybpod_projects import new_project
 from register_world import BOB_MICE, day, on_alyx, project_subjects, record
 
 from pybpod_alyx_module.cli import exit_codes
@@ -123,6 +124,17 @@ def test_a_folder_that_is_not_a_project_is_a_clear_error(world, tmp_path, capsys
     code, _, err = run(capsys, world, "register", tmp_path / "nothing")
     assert code == exit_codes.ERROR and "Traceback" not in err
     assert "no PyBpod project" in err
+
+
+def test_a_project_without_sessions_says_why_nothing_is_registered(world, tmp_path, capsys):
+    project = new_project(tmp_path / "no_runs_yet")
+
+    code, out, err = run(capsys, world, "register", project.path, "--dry-run")
+
+    assert code == exit_codes.OK and "Traceback" not in err
+    assert f"no session in {project.path} yet" in out
+    assert "Trying registration without a Bpod board" in out
+    assert "0 registrations would be queued" in out
 
 
 # -- discarded means discarded; items named that cannot be acted on --------------------------

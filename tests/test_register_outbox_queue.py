@@ -15,7 +15,13 @@ import pytest
 from pybpod_alyx_module.alyx import errors
 from pybpod_alyx_module.register import ATTENTION, DISCARDED, PENDING, SENT, Outbox, flush
 from pybpod_alyx_module.register.failures import ATTENTION as ATTENTION_VERDICT
-from pybpod_alyx_module.register.failures import STOP, TRANSIENT, backoff, judge
+from pybpod_alyx_module.register.failures import (
+    STOP,
+    TRANSIENT,
+    Verdict,
+    judge,
+    wait_before_next_try,
+)
 from pybpod_alyx_module.register.outbox import ClaimLost
 from pybpod_alyx_module.register.waiting import next_try_words
 
@@ -30,7 +36,7 @@ def test_an_item_is_queued_once_per_key(outbox):
     assert outbox.add("k1", "first", {"a": 1}) is True
     assert outbox.add("k1", "again", {"a": 2}) is False
     assert [(i.key, i.payload) for i in outbox.items()] == [("k1", {"a": 1})]
-    assert outbox.counts() == {PENDING: 1, SENT: 0, ATTENTION: 0, DISCARDED: 0}
+    assert outbox.counts() == {PENDING: 1, SENT: 0, ATTENTION: 0, DISCARDED: 0, "withdrawn": 0}
 
 
 def test_queued_items_survive_a_reopen(tmp_path):
@@ -231,12 +237,14 @@ def test_failures_are_judged_transient_attention_or_stop():
     assert judge(errors.InvalidTokenError("log in", status=403)).kind == STOP
 
 
-def test_retry_delays_grow_with_jitter_and_a_cap():
+def test_retry_delays_grow_with_jitter_and_a_cap_and_a_busy_servers_wait_is_kept():
     rng = random.Random(1)
-    delays = [backoff(n, rng) for n in range(12)]
+    delays = [wait_before_next_try(Verdict(TRANSIENT, "away"), n, rng) for n in range(12)]
     assert 2.5 <= delays[0] <= 5
     assert delays[3] > delays[0]
     assert max(delays) <= 15 * 60
+    busy = Verdict(TRANSIENT, "busy", server_failure=True, retry_after=42.0)
+    assert wait_before_next_try(busy, 7, rng) == 42.0
 
 
 class BrokenAlyx:

@@ -11,9 +11,9 @@ from register_sessions import write_session
 
 from pybpod_alyx_module.register import (
     RegisterOptions,
+    Registrar,
     alyx_subjects,
     prepare_sessions,
-    queue_sessions,
     read_session,
     session_files,
 )
@@ -215,9 +215,7 @@ def test_a_session_that_ends_before_it_starts_is_reported(project):
 
 def test_a_dry_run_writes_no_outbox(project, tmp_path):
     write_session(setup_folder(project), [subject(project, "M1")], T0, T1)
-    report = queue_sessions(
-        None, project, RegisterOptions(outbox=str(tmp_path / "o")), dry_run=True
-    )
+    report = Registrar.of(project, RegisterOptions(outbox=str(tmp_path / "o"))).plan(None)
     assert [r.payload["subject"]["nickname"] for r in report.registrations] == ["M1"]
     assert report.queued == 0 and not (tmp_path / "o").exists()
     assert not (Path(project.path) / "alyx_outbox.sqlite").exists()

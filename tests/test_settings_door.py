@@ -23,6 +23,7 @@ from pybpod_alyx_module.plugin_settings import (
 )
 from pybpod_alyx_module.register import RegisterOptions
 from pybpod_alyx_module.settings_rules import known_time_zones
+from pybpod_alyx_module.value_names import REPORTED_VALUES
 
 EXAMPLES = settings(
     max_examples=150, deadline=None, derandomize=True,
@@ -108,8 +109,14 @@ KINDS = {
         st.one_of(not_number, outside(0, 6000)),
     ),
     "ALYX_PLUGIN_VALUE_NAMES": (
-        st.dictionaries(one_line.filter(str.strip), one_line.filter(str.strip), max_size=3),
+        st.dictionaries(st.sampled_from(sorted(REPORTED_VALUES)), one_line.filter(str.strip)),
         st.one_of(
+            st.dictionaries(  # a name the plugin does not read: a typo would be silent
+                one_line.filter(lambda k: k.strip() and k not in REPORTED_VALUES),
+                one_line.filter(str.strip),
+                min_size=1,
+                max_size=2,
+            ),
             one_line,
             st.lists(one_line, max_size=2),
             st.none(),

@@ -5,11 +5,13 @@ line and the GUI's readers; a bad setting is said on one line there, never as a 
 from __future__ import annotations
 
 import logging
+import re
 import types
+from pathlib import Path
 
 import pytest
 
-from pybpod_alyx_module import settings as defaults
+import pybpod_alyx_module
 from pybpod_alyx_module.cli import exit_codes
 from pybpod_alyx_module.cli.main import main
 from pybpod_alyx_module.client_settings import client_from_settings
@@ -17,18 +19,36 @@ from pybpod_alyx_module.plugin_settings import SettingsError, read_settings
 from pybpod_alyx_module.register import RegisterOptions
 
 
-def test_register_options_go_through_the_door():
+def test_register_options_are_made_from_the_checked_settings_only():
     with pytest.raises(SettingsError, match="ALYX_PLUGIN_SEND_WORKERS = 'many'"):
-        RegisterOptions.from_settings(lambda name: {"ALYX_PLUGIN_SEND_WORKERS": "many"}.get(
-            name, getattr(defaults, name)))  # fmt: skip
+        RegisterOptions.of(read_settings({"ALYX_PLUGIN_SEND_WORKERS": "many"}))
     options = RegisterOptions.of(read_settings({"ALYX_PLUGIN_RIG_TIME_ZONE": "Europe/Lisbon"}))
     assert (options.rig_time_zone, options.server_time_zone) == ("Europe/Lisbon", "Europe/London")
+    assert not hasattr(RegisterOptions, "from_settings")  # no second door
+
+
+#: A look-up of a setting by name: only the door (plugin_settings.py) may do one.
+LOOKUPS = re.compile(
+    r"""getattr\(\s*conf\s*,\s*["']ALYX_PLUGIN_|\bsetting\(\s*conf\b|conf\.ALYX_PLUGIN_"""
+)
+
+
+def test_no_code_reads_a_setting_past_the_door():
+    package = Path(pybpod_alyx_module.__file__).parent
+    doors = {package / "plugin_settings.py", package / "settings.py"}
+    found = [
+        f"{path.relative_to(package)}:{number}: {line.strip()}"
+        for path in sorted(package.rglob("*.py"))
+        if path not in doors
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if LOOKUPS.search(line)
+    ]
+    assert found == []
 
 
 def test_a_value_name_the_plugin_does_not_read_is_refused_at_the_door():
-    read = read_settings({"ALYX_PLUGIN_VALUE_NAMES": {"alyx_water": "reward_ml"}})
-    with pytest.raises(SettingsError, match=r"ALYX_PLUGIN_VALUE_NAMES = .*not alyx_water\)"):
-        RegisterOptions.of(read)
+    with pytest.raises(SettingsError, match=r"ALYX_PLUGIN_VALUE_NAMES = .*not 'alyx_water'\)"):
+        read_settings({"ALYX_PLUGIN_VALUE_NAMES": {"alyx_water": "reward_ml"}})
 
 
 def test_the_client_gets_the_request_rate(monkeypatch, tmp_path):
@@ -79,7 +99,7 @@ def test_the_command_line_says_a_value_name_it_does_not_read_in_one_line(
 
 
 def test_the_gui_says_a_bad_setting_once_not_at_every_periodic_try(monkeypatch, caplog):
-    from pybpod_alyx_module.gui import registration
+    from pybpod_alyx_module.gui import registration_settings as registration
 
     monkeypatch.setattr(registration, "conf", types.SimpleNamespace(ALYX_PLUGIN_SEND_WORKERS=0))
     monkeypatch.setattr(registration, "_settings_said", None)
@@ -87,7 +107,7 @@ def test_the_gui_says_a_bad_setting_once_not_at_every_periodic_try(monkeypatch, 
         for _ in range(3):
             with pytest.raises(SettingsError):
                 registration.register_options()
-        assert registration._retry_interval_ms() == 60_000  # the registrar still starts
+        assert registration.retry_interval_ms() == 60_000  # the registrar still starts
     said = [r.getMessage() for r in caplog.records if "ALYX_PLUGIN_SEND_WORKERS" in r.getMessage()]
     assert said == [
         "Alyx registration is stopped: Bad setting in user_settings.py: "

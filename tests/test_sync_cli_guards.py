@@ -121,3 +121,48 @@ def test_the_command_line_completes_an_interrupted_sync_first(cli, project):
     assert (project / "subjects" / "from_before" / "from_before.json").exists()
     assert not (project / ".alyx-journal.json").exists()
     assert not (project / ".alyx-staging").exists()
+
+
+# -- a folder that is not a project: what to do next (issue 16) ----------------------------------
+
+
+@pytest.mark.parametrize("typed", ["alyx-dem0", "alyx_demo", "alyx-dmeo", "alyxdemo"])
+def test_a_typo_for_a_project_beside_it_suggests_that_project_not_create(cli, tmp_path, typed):
+    """``sync alyx-dem0`` for ``alyx-demo``: the close name, never ``--create`` (a second,
+    empty project by mistake); nothing is made."""
+    demo = Path(new_project(tmp_path / "alyx-demo").path)
+    (tmp_path / "unrelated").mkdir()
+    code, _out, err = cli(tmp_path / typed)
+    assert code == exit_codes.ERROR
+    assert f"did you mean {demo}?" in err
+    assert "--create" not in err and DOWNLOADING not in err
+    assert not (tmp_path / typed).exists()
+
+
+@pytest.mark.parametrize("lock_left", [False, True], ids=["empty", "only-a-lock-file"])
+def test_an_empty_folder_suggests_create_even_with_a_lock_file_left(cli, tmp_path, lock_left):
+    """An empty folder is where ``--create`` helps; a lock file a killed sync left (or a
+    Windows sync, which keeps it) does not make it a project folder."""
+    folder = tmp_path / "new"
+    folder.mkdir()
+    if lock_left:
+        (folder / ".alyx-sync.lock").write_bytes(b"")
+    code, _out, err = cli(folder)
+    assert code == exit_codes.ERROR
+    assert "add --create to make a new project there" in err
+    assert {p.name for p in folder.iterdir()} <= {".alyx-sync.lock"}
+
+
+def test_a_missing_folder_named_like_no_project_suggests_create(cli, project):
+    code, _out, err = cli(project.with_name("something-else-entirely"))
+    assert code == exit_codes.ERROR
+    assert "add --create to make a new project there" in err and "did you mean" not in err
+
+
+def test_a_folder_holding_other_files_gets_no_create_hint(cli, tmp_path):
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("not a project")
+    code, _out, err = cli(folder)
+    assert code == exit_codes.ERROR
+    assert "is not a PyBpod project" in err and "--create" not in err

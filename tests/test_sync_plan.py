@@ -10,6 +10,8 @@ import json
 import uuid
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pybpodgui_api.models.project import Project
 
 from pybpod_alyx_module.sync import (
@@ -20,7 +22,7 @@ from pybpod_alyx_module.sync import (
     apply_plan,
     plan_subjects,
 )
-from pybpod_alyx_module.sync.fields import local_fields
+from pybpod_alyx_module.sync.fields import ALYX_ID, ALYX_TO_LOCAL, DERIVED, local_fields
 from pybpod_alyx_module.sync.names import folder_name_problem, twin_name
 from pybpod_alyx_module.sync.subjects import alyx_id, new_subject_document
 
@@ -451,3 +453,80 @@ def test_an_update_marks_the_document_changed_so_pybpod_stamps_updated_on(projec
     subject.data.updated = False  # as loaded from disk
     apply_plan(project, plan_subjects(project, [dict(entry, sex="M")]), OverridePolicy("yes"))
     assert subject.data.updated
+
+
+# -- details a subject had none of yet are additions (issue 16) -----------------------------
+
+#: The fields a person may have a local value of: not derived by Alyx, nor the id, nor the
+#: fields that decide whether the subject stays (alive, death date: a removal, not an update).
+_CHOSEN = sorted(set(ALYX_TO_LOCAL.values()) - DERIVED - {ALYX_ID, "alive", "death_date"})
+_VALUES = st.one_of(
+    st.text(max_size=8),
+    st.integers(-5, 5),
+    st.lists(
+        st.dictionaries(st.sampled_from(["weight", "date_time"]), st.integers(), max_size=2),
+        max_size=3,
+    ),
+)
+
+
+def _alyx_key(local: str) -> str:
+    return next(alyx for alyx, key in ALYX_TO_LOCAL.items() if key == local)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    missing=st.sets(st.sampled_from(_CHOSEN), min_size=1),
+    empty_as_none=st.booleans(),
+    values=st.dictionaries(st.sampled_from(_CHOSEN), _VALUES),
+)
+def test_fields_a_subject_had_no_value_for_are_added_without_a_question(
+    missing, empty_as_none, values
+):
+    """Whatever fields a local Alyx subject lacks (absent, or ``None``), Alyx filling them in
+    is never a question and never declined: "no" and "no to all" add them too."""
+    project = Project()
+    entry = record("SW_001", weighings=[], water_administrations=[])
+    subject = alyx_subject(project, entry)
+    for key in missing:
+        if empty_as_none:
+            subject.data[key] = None
+        else:
+            subject.data.pop(key, None)
+    texts = {"lab", "nickname"}  # a record whose lab or nickname is not text is refused
+    filled = {
+        _alyx_key(key): str(values.get(key)) if key in texts else values.get(key, f"new {key}")
+        for key in missing
+    }
+    newer = dict(entry, **filled)
+    (update,) = plan_subjects(project, [newer]).to_update
+    assert set(update.added) == set(update.changed) <= missing
+    assert not update.needs_consent
+    result = apply_plan(project, plan_subjects(project, [newer]), OverridePolicy("no"))
+    assert result.updated == [subject] and not result.declined
+    assert {key: subject.data[key] for key in update.changed} == {
+        key: newer[_alyx_key(key)] for key in update.changed
+    }
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    replaced=st.sampled_from(_CHOSEN),
+    missing=st.sets(st.sampled_from(_CHOSEN)),
+)
+def test_a_local_value_replaced_needs_consent_whatever_else_is_added(replaced, missing):
+    """A field that had a local value and differs on Alyx still asks, beside any additions."""
+    project = Project()
+    entry = record("SW_001", weighings=[{"weight": 20}], water_administrations=[{"x": 1}])
+    entry = {k: ("set" if v is None and k in _CHOSEN else v) for k, v in entry.items()}
+    subject = alyx_subject(project, entry)
+    missing = missing - {replaced}
+    for key in missing:
+        subject.data.pop(key, None)
+    newer = dict(entry, **{_alyx_key(key): f"new {key}" for key in missing})
+    newer[_alyx_key(replaced)] = f"changed {replaced}"
+    (update,) = plan_subjects(project, [newer]).to_update
+    assert replaced in update.changed and replaced not in update.added
+    assert update.needs_consent
+    result = apply_plan(project, plan_subjects(project, [newer]), OverridePolicy("no"))
+    assert result.declined == [subject]

@@ -273,6 +273,10 @@ class AlyxClient(Login, AlyxRecords):
         """PATCH a JSON body (change some fields of a record) and return the server's JSON."""
         return self._call("PATCH", path, json=data)
 
+    def delete(self, path: str) -> None:
+        """DELETE a record (Alyx answers 204). Idempotent: a repeat finds it gone (404)."""
+        self._call("DELETE", path)
+
     # -- plumbing ----------------------------------------------------------------
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:

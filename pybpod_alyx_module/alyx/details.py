@@ -18,16 +18,24 @@ for that subject; the others still get their details.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import Any, Callable, Optional, Protocol
 
 from . import errors
 from .server_words import shown
 
-if TYPE_CHECKING:
-    from .client import AlyxClient
+
+class ListReader(Protocol):
+    """What this module needs of a client: its ``list`` of an endpoint's items.
+
+    :class:`~.client.AlyxClient` is one; naming only the method keeps this module below the
+    client (the client's record helpers call :func:`read_details`: no import circle).
+    """
+
+    def list(self, path: str, **filters: Any) -> Iterator[dict]: ...
+
 
 #: Alyx list endpoint -> the key of the same items in a subject's detail record.
 DETAIL_LISTS = {"weighings": "weighings", "water-administrations": "water_administrations"}
@@ -77,7 +85,7 @@ class _FilterIgnored(Exception):
 
 
 def read_details(
-    client: AlyxClient,
+    client: ListReader,
     records: Iterable[dict[str, Any]],
     progress: Progress | None = None,
 ) -> tuple[list[dict[str, Any]], list[DetailFailure]]:
@@ -161,7 +169,7 @@ def _names(record: dict[str, Any]) -> set[str]:
     return names
 
 
-def _read_batch(client: AlyxClient, batch: list[dict[str, Any]]) -> dict[str, dict[str, list]]:
+def _read_batch(client: ListReader, batch: list[dict[str, Any]]) -> dict[str, dict[str, list]]:
     ids = ",".join(f"'{record['id']}'" for record in batch)  # UUIDs only: checked above
     by_name = {name: record["id"] for record in batch for name in _names(record)}
     found: dict[str, dict[str, list]] = {
@@ -176,7 +184,7 @@ def _read_batch(client: AlyxClient, batch: list[dict[str, Any]]) -> dict[str, di
     return {subject_id: _sorted(lists) for subject_id, lists in found.items()}
 
 
-def _read_one(client: AlyxClient, record: dict[str, Any]) -> dict[str, list]:
+def _read_one(client: ListReader, record: dict[str, Any]) -> dict[str, list]:
     names = _names(record)
     lists: dict[str, list] = {}
     for endpoint, key in DETAIL_LISTS.items():
@@ -193,7 +201,7 @@ def _read_one(client: AlyxClient, record: dict[str, Any]) -> dict[str, list]:
 
 
 def _read_one_by_one(
-    client: AlyxClient, batch: list[dict[str, Any]]
+    client: ListReader, batch: list[dict[str, Any]]
 ) -> tuple[dict[str, dict[str, list]], list[DetailFailure]]:
     def attempt(record: dict[str, Any]) -> dict[str, list] | DetailFailure:
         try:

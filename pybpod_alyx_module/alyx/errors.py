@@ -63,6 +63,10 @@ class ServerUnreachableError(AlyxError):
     """No answer: wrong address, server down, network cut or connection reset."""
 
 
+class NothingListensError(ServerUnreachableError):
+    """The connection was refused: nothing listens at that host and port (server down, wrong port)."""
+
+
 class ServerTimeoutError(ServerUnreachableError):
     """The server did not answer within the configured timeout."""
 

@@ -108,11 +108,6 @@ class Login:
         logger.info("Logged in to %s as %s", self.api_root, self.username)
         return self.token
 
-    @property
-    def is_logged_in(self) -> bool:
-        """True once the client holds a token (it may still have expired on the server)."""
-        return self.token is not None
-
     def _ensure_token(self) -> None:
         """Hold a token an HTTP header can carry: the one given, a saved one, or a new login.
 

@@ -41,7 +41,7 @@ class AlyxRecords:
             raise errors.NotFoundError(
                 f"No subject with id {subject_id} on {self.address}", url=self.url("subjects")
             )
-        (detailed,), failures = read_details(self, matches[:1])  # type: ignore[arg-type]
+        (detailed,), failures = read_details(self, matches[:1])
         if failures:
             raise errors.BadResponseError(
                 f"Could not read the details of {detailed.get('nickname')} on {self.address}: "

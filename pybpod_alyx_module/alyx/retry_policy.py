@@ -98,6 +98,10 @@ class RetryPolicy:
     busy_budget
         The seconds one request may spend waiting in all (busy 429s, failing 502/503/504s);
         a wait beyond it is not made: a :class:`~.errors.ServerBusyError` is raised instead.
+    refused_retries
+        Tries again after a refused connection (nothing listens at the address), within a
+        request. None by default: a refused port is said at once ("is the server running,
+        is the port right?"); a server coming back later is the outbox's retry's business.
     """
 
     floor: float = 1.0
@@ -106,6 +110,7 @@ class RetryPolicy:
     item_ceiling: float = 15 * 60.0
     jitter: float = 0.5
     busy_budget: float = 180.0
+    refused_retries: int = 0
 
     def __post_init__(self) -> None:
         numbers = {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -118,6 +123,10 @@ class RetryPolicy:
             raise ValueError(f"RetryPolicy.floor must be > 0 s, got {self.floor!r}")
         if self.ceiling < self.floor or self.item_ceiling < self.floor:
             raise ValueError("RetryPolicy ceilings must be at least the floor")
+        if not float(self.refused_retries).is_integer():
+            raise ValueError(
+                f"RetryPolicy.refused_retries must be whole, got {self.refused_retries!r}"
+            )
         if self.jitter >= 1:
             raise ValueError(f"RetryPolicy.jitter must be in [0, 1), got {self.jitter!r}")
 

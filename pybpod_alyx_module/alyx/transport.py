@@ -4,7 +4,9 @@ Following the ``requests`` design, retries after a failed exchange live in an
 ``HTTPAdapter`` mounted on the session, configured by a urllib3 ``Retry`` rather
 than a hand-made loop:
 
-- connection failures (nothing was sent) are retried for every method;
+- connection failures (nothing was sent) are retried for every method, but a refused
+  connection only :attr:`~.retry_policy.RetryPolicy.refused_retries` times (none by
+  default): nothing listens there, and waiting would only delay saying so;
 - a read that fails half-way is retried once, and only for idempotent methods;
 - each wait before a retry is the client's :class:`~.retry_policy.RetryPolicy`'s (floor,
   ceiling, jitter), and no retry starts that its request's deadline would cut short.
@@ -32,10 +34,11 @@ from urllib3.util.retry import Retry
 from pybpod_alyx_module import __version__
 
 from .deadline import current_deadline, watch_connections
+from .network_errors import is_refused
 from .retry_policy import DEFAULT_POLICY, RetryPolicy
 
 #: Methods that can be repeated without changing anything twice.
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 
 Timeout = Union[float, tuple[float, float]]
 
@@ -64,8 +67,12 @@ class PolicyRetry(Retry):
     def increment(
         self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None
     ):
-        """The next retry state, or ``MaxRetryError`` if its wait would outlast the deadline."""
+        """The next retry state, or ``MaxRetryError`` if its wait would outlast the deadline,
+        or if a refused connection has had its (few) retries."""
         fresh = super().increment(method, url, response, error, _pool, _stacktrace)
+        refused = sum(1 for past in fresh.history if is_refused(past.error))
+        if is_refused(error) and refused > self.policy.refused_retries:
+            raise MaxRetryError(_pool, url, error)
         fresh.next_wait = self.policy.wait(len(fresh.history))
         deadline = current_deadline()
         if deadline is not None and fresh.next_wait >= deadline.remaining():

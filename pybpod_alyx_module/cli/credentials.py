@@ -15,6 +15,7 @@ import os
 import sys
 from pathlib import Path
 
+from pybpod_alyx_module.errors import PluginError
 from pybpod_alyx_module.plugin_settings import warn_clear_text_password
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ PASSWORD_VARIABLE = "ALYX_PASSWORD"
 NOTHING_SAVED = "nothing saved there"
 
 
-class NoPassword(Exception):
+class NoPassword(PluginError):
     """No password could be found, and nobody is at the terminal to type one."""
 
 

@@ -1,7 +1,21 @@
 """The exit codes of ``pybpod-alyx``, for scripts that run it on rigs.
 
 ``MEANINGS`` says each in words: ``--help`` and the README list them from it.
+:data:`EXIT_CODE_OF` is the one place an error that ends a command becomes a code.
 """
+
+from __future__ import annotations
+
+from pybpod_alyx_module.alyx.errors import (
+    AlyxError,
+    BadCredentialsError,
+    NotLoggedInError,
+    ServerUnreachableError,
+)
+from pybpod_alyx_module.errors import Cancelled, PluginError
+
+from .connecting import MissingConnection
+from .credentials import NoPassword
 
 OK = 0
 #: Anything else: a broken project folder, a server error, a bad answer…
@@ -44,3 +58,28 @@ MEANINGS = {
 def describe() -> str:
     """The exit codes, one a line, as ``--help`` shows them."""
     return "\n".join(f"  {code:>3}  {meaning}" for code, meaning in MEANINGS.items())
+
+
+#: The exit code of each error that ends a command: the first row whose class it is an
+#: instance of (so a subclass comes before its base).
+EXIT_CODE_OF: tuple[tuple[type[BaseException], int], ...] = (
+    (BadCredentialsError, BAD_CREDENTIALS),
+    (NotLoggedInError, BAD_CREDENTIALS),
+    (NoPassword, BAD_CREDENTIALS),
+    (ServerUnreachableError, UNREACHABLE),
+    (MissingConnection, USAGE),
+    (Cancelled, CANCELLED),
+    (AlyxError, ERROR),
+    (PluginError, ERROR),
+)
+
+
+def exit_code_of(error: BaseException) -> int:
+    """The exit code of an error that ends a command (:data:`EXIT_CODE_OF`; else ``ERROR``).
+
+    >>> exit_code_of(NoPassword("no password"))
+    3
+    >>> exit_code_of(Cancelled("Cancelled."))
+    130
+    """
+    return next((code for kind, code in EXIT_CODE_OF if isinstance(error, kind)), ERROR)

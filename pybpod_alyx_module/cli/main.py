@@ -1,6 +1,10 @@
 """``pybpod-alyx``: sync Alyx subjects into a PyBpod project, list subjects, log in and out.
 
-The exit codes are in :mod:`pybpod_alyx_module.cli.exit_codes` (and in ``--help``).
+Every error that ends a command — the plugin's (:class:`~pybpod_alyx_module.errors.PluginError`)
+and the client's (:class:`~pybpod_alyx_module.alyx.AlyxError`) — is one line on stderr and the
+exit code :data:`~pybpod_alyx_module.cli.exit_codes.EXIT_CODE_OF` gives it, here and nowhere
+else; a missing PyBpod is one line saying what to install. The exit codes are in
+:mod:`pybpod_alyx_module.cli.exit_codes` (and in ``--help``).
 """
 
 from __future__ import annotations
@@ -13,20 +17,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pybpod_alyx_module import __version__
-from pybpod_alyx_module.alyx import (
-    AlyxClient,
-    AlyxError,
-    BadCredentialsError,
-    NotLoggedInError,
-    ServerUnreachableError,
-    TokenStore,
-)
+from pybpod_alyx_module.alyx import AlyxError, TokenStore
 from pybpod_alyx_module.alyx.address import candidate_roots, normalize_address
-from pybpod_alyx_module.client_settings import client_from_settings
-from pybpod_alyx_module.plugin_settings import SettingsError
+from pybpod_alyx_module.errors import PluginError
+from pybpod_alyx_module.pybpod_internals.missing import PyBpodMissing
 
 from . import exit_codes
-from .credentials import NoPassword, find_password
+from .connecting import always, connect, server_and_user
 from .defaults import Defaults, load_defaults
 from .output import ProgressBar, format_table
 
@@ -34,40 +31,46 @@ SUBJECT_COLUMNS = ("nickname", "lab", "responsible_user", "sex", "birth_date", "
 
 EXIT_CODES = "exit codes:\n" + exit_codes.describe()
 EPILOG = (
-    "Defaults come from ALYX_PLUGIN_* in ./user_settings.py when there is one.\n"
+    "--address and --username default to ALYX_PLUGIN_ADDRESS and ALYX_PLUGIN_USERNAME in\n"
+    "./user_settings.py (the folder PyBpod starts in), like every ALYX_PLUGIN_* setting.\n"
     "Passwords are never taken from the command line: a saved token ('pybpod-alyx login'),\n"
     "the system keyring, $ALYX_PASSWORD, or a prompt.\n\n" + EXIT_CODES
 )
 
 
+#: PyBpod's packages: one missing, wherever it is imported, is a ``PyBpodMissing`` line.
+PYBPOD_PACKAGES = frozenset({"pybpodgui_api", "pybpodapi", "sca", "pyforms", "pyforms_gui"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     try:
-        defaults = load_defaults()
-    except SettingsError as exc:  # a bad ALYX_PLUGIN_* value in ./user_settings.py
-        return _fail(exc, exit_codes.ERROR)
-    args = build_parser(defaults).parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s"
-    )
-    # urllib3's "Retrying (BoundedRetry(…))" lines only with -v: by default, our own words.
-    logging.getLogger("urllib3").setLevel(logging.NOTSET if args.verbose else logging.ERROR)
-    try:
+        defaults = load_defaults()  # a bad ALYX_PLUGIN_* value: SettingsError, one line
+        args = build_parser(defaults).parse_args(argv)
+        logging.basicConfig(
+            level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s"
+        )
+        # urllib3's "Retrying (BoundedRetry(…))" lines only with -v: by default, our own words.
+        logging.getLogger("urllib3").setLevel(logging.NOTSET if args.verbose else logging.ERROR)
+        if args.needs_server(args):
+            server_and_user(args, defaults)  # none given: said before anything is done
         return args.run(args, defaults)
-    except (BadCredentialsError, NoPassword) as exc:
-        return _fail(exc, exit_codes.BAD_CREDENTIALS)
-    except ServerUnreachableError as exc:
-        return _fail(exc, exit_codes.UNREACHABLE)
-    except AlyxError as exc:
-        return _fail(exc, exit_codes.ERROR)
+    except (AlyxError, PluginError) as exc:  # PyBpodMissing among them
+        return _fail(exc)
+    except ImportError as exc:  # a PyBpod module imported without pybpod_internals' guard
+        missing = (exc.name or "").partition(".")[0]
+        if missing not in PYBPOD_PACKAGES:
+            raise
+        return _fail(PyBpodMissing(missing))
     except KeyboardInterrupt:
         print("\nCancelled.", file=sys.stderr)
         return exit_codes.CANCELLED
 
 
-def _fail(error: Exception, code: int) -> int:
+def _fail(error: Exception) -> int:
+    """Say ``error`` in one line on stderr; its exit code (:data:`exit_codes.EXIT_CODE_OF`)."""
     print(f"pybpod-alyx: {error}", file=sys.stderr)
-    return code
+    return exit_codes.exit_code_of(error)
 
 
 def build_parser(defaults: Defaults) -> argparse.ArgumentParser:
@@ -80,16 +83,19 @@ def build_parser(defaults: Defaults) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
+    # Not required here: a command that needs no server (``outbox``, ``register --dry-run``)
+    # says so with ``needs_server``; one that does is refused by ``server_and_user``.
     connection = argparse.ArgumentParser(add_help=False)
     connection.add_argument(
-        "--address", default=defaults.address or None, required=not defaults.address,
+        "--address", default=defaults.address or None,
         help="the Alyx server, e.g. https://alyx.example.org (default: ALYX_PLUGIN_ADDRESS)",
     )  # fmt: skip
     connection.add_argument(
-        "--username", default=defaults.username or None, required=not defaults.username,
+        "--username", default=defaults.username or None,
         help="your Alyx user name (default: ALYX_PLUGIN_USERNAME)",
     )  # fmt: skip
     connection.add_argument("-v", "--verbose", action="store_true", help="say more")
+    connection.set_defaults(needs_server=always)
 
     selection = argparse.ArgumentParser(add_help=False)
     selection.add_argument("--lab", help="the subjects of this lab")
@@ -153,25 +159,11 @@ def build_parser(defaults: Defaults) -> argparse.ArgumentParser:
     logout.set_defaults(run=_run_logout)
 
     from .register_command import add_commands as add_register_commands
+    from .weigh_command import add_command as add_weigh_command
 
     add_register_commands(commands, connection)
+    add_weigh_command(commands, connection)
     return parser
-
-
-def connect(args: argparse.Namespace, defaults: Defaults, use_token: bool = True) -> AlyxClient:
-    """A client that uses a saved token, else finds a password only when it needs one.
-
-    ``use_token=False`` (``login``): a password is needed whatever token is saved.
-    """
-    token_file = defaults.token_file if use_token else None
-    return client_from_settings(
-        defaults,
-        address=args.address,
-        username=args.username,
-        password_provider=lambda: find_password(
-            args.address, args.username, defaults.password, token_file=token_file
-        ),
-    )
 
 
 def _selection(args: argparse.Namespace):
@@ -217,23 +209,19 @@ def _run_login(args: argparse.Namespace, defaults: Defaults) -> int:
 
 def _run_logout(args: argparse.Namespace, defaults: Defaults) -> int:
     """Forget the token under every API root the address may have (no network needed)."""
+    address, username = server_and_user(args, defaults)
     store = TokenStore(defaults.token_file)
-    roots = candidate_roots(normalize_address(args.address))
-    had = [store.forget(root, args.username) for root in roots]
-    print(
-        "Token forgotten." if any(had) else f"No saved token for {args.username} at {args.address}."
-    )
+    roots = candidate_roots(normalize_address(address))
+    had = [store.forget(root, username) for root in roots]
+    print("Token forgotten." if any(had) else f"No saved token for {username} at {address}.")
     return exit_codes.OK
 
 
 def _run_sync(args: argparse.Namespace, defaults: Defaults) -> int:
     from .sync_command import run_sync
 
-    try:
-        with connect(args, defaults) as alyx:
-            return run_sync(alyx, args, _selection(args))
-    except NotLoggedInError as exc:
-        return _fail(exc, exit_codes.BAD_CREDENTIALS)
+    with connect(args, defaults) as alyx:
+        return run_sync(alyx, args, _selection(args))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""``pybpod-alyx register``, ``outbox`` and ``weigh``: sessions, weights and water to Alyx.
+"""``pybpod-alyx register`` and ``outbox``: sessions, weights and water to Alyx (``weigh``: its own file).
 
 Every command queues into the project's outbox first, then sends what is pending; the
 exit codes are in :mod:`.registering`. ``register --dry-run`` goes through the same steps
@@ -15,29 +15,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pybpod_alyx_module.register import (
-    DISCARDED,
-    PENDING,
-    Outbox,
-    QueueReport,
-    alyx_subjects,
-    queue_weighing,
-    session_files,
-    weighing_key,
-)
+from pybpod_alyx_module.register import DISCARDED, PENDING, Outbox, QueueReport, Registrar
 from pybpod_alyx_module.register.project_reader import ProjectOnDisk, read_project
-from pybpod_alyx_module.register.queueing import plan_sessions, queue_planned
-from pybpod_alyx_module.register.times import ServerTimes
-from pybpod_alyx_module.register.typed_amounts import parse_grams
 
 from . import exit_codes
 from .defaults import Defaults
 from .outbox_command import run_outbox
 from .output import format_table
 from .registering import (
-    clear_errors,
-    item_exit_code,
-    open_outbox,
     options_from,
     outbox_exit_code,
     refuse,
@@ -48,7 +33,7 @@ DRY_RUN_COLUMNS = ("item", "weight (g)", "water (ml)", "location", "queued")
 
 
 def add_commands(commands: Any, connection: argparse.ArgumentParser) -> None:
-    """Add ``register``, ``outbox`` and ``weigh`` to the ``pybpod-alyx`` subcommands."""
+    """Add ``register`` and ``outbox`` to the ``pybpod-alyx`` subcommands."""
     epilog = "exit codes:\n" + exit_codes.describe()
     raw = argparse.RawDescriptionHelpFormatter
     register = commands.add_parser(
@@ -71,7 +56,7 @@ def add_commands(commands: Any, connection: argparse.ArgumentParser) -> None:
         "--dry-run", action="store_true",
         help="print what would be queued and sent, with the values; queue and send nothing",
     )  # fmt: skip
-    register.set_defaults(run=run_register)
+    register.set_defaults(run=run_register, needs_server=lambda args: not args.dry_run)
 
     outbox = commands.add_parser(
         "outbox", parents=[connection], epilog=epilog, formatter_class=raw,
@@ -86,17 +71,18 @@ def add_commands(commands: Any, connection: argparse.ArgumentParser) -> None:
         "--discard", type=_item_id, metavar="ID",
         help="give up this item for good (register queues it again only with --again ID)",
     )  # fmt: skip
-    outbox.add_argument("--all", action="store_true", help="also list sent and discarded items")
-    outbox.set_defaults(run=run_outbox)
-
-    weigh = commands.add_parser(
-        "weigh", parents=[connection], epilog=epilog, formatter_class=raw,
-        help="record a subject's weight now",
+    outbox.add_argument(
+        "--withdraw", type=_item_id, metavar="ID",
+        help="remove this sent item's records from Alyx (asks first; needs the server)",
     )  # fmt: skip
-    weigh.add_argument("project_dir", type=Path, metavar="PROJECT_DIR")
-    weigh.add_argument("subject", metavar="SUBJECT", help="the subject's name in the project")
-    weigh.add_argument("grams", type=_grams, metavar="GRAMS")
-    weigh.set_defaults(run=run_weigh)
+    outbox.add_argument("--yes", action="store_true", help="withdraw without asking")
+    outbox.add_argument(
+        "--all", action="store_true", help="also list sent, discarded and withdrawn items"
+    )
+    outbox.set_defaults(
+        run=run_outbox,
+        needs_server=lambda args: args.retry is not None or args.withdraw is not None,
+    )
 
 
 def _date(text: str) -> datetime.date:
@@ -117,41 +103,32 @@ def _item_or_all(text: str) -> int | str:
     return text if text == "all" else _item_id(text)
 
 
-def _grams(text: str) -> float:
-    try:
-        grams = parse_grams(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    if grams is None:
-        raise argparse.ArgumentTypeError("a weight in grams is needed")
-    return grams
-
-
 # -- register ---------------------------------------------------------------------------------
 
 
-@clear_errors
 def run_register(args: argparse.Namespace, defaults: Defaults) -> int:
-    options = options_from(defaults)
+    options = options_from(defaults)  # a bad setting is said before anything is read
     project = read_project(args.project_dir)
-    files = session_files(project.path)
+    registrar = Registrar.of(project, options)
+    files = registrar.session_files()
     if args.session:
         wanted = set(args.session)
         files = [f for f in files if f.parent.name in wanted]
         missing = wanted - {f.parent.name for f in files}
         if missing:
             return refuse(f"no session {', '.join(sorted(missing))} in {project.path}")
-    path = options.outbox_path(project.path)
-    if args.dry_run and not os.path.lexists(path):  # a dry run makes no outbox
-        return _dry_run(None, project, plan_sessions(None, project, options, files, args.since))
-    with open_outbox(options, project.path) as outbox:
+    if not files:
+        print(NO_SESSIONS_YET.format(project=project.path))
+    if args.dry_run and not os.path.lexists(registrar.outbox_path):  # a dry run makes no outbox
+        return _dry_run(None, project, registrar.plan(None, files, args.since))
+    with registrar.open_outbox() as outbox:
         again = {}
         for item_id in args.again:
             problem = _not_again(outbox, item_id)
             if problem:
                 return refuse(problem)
             again[outbox.get(item_id).key] = item_id
-        report = plan_sessions(outbox, project, options, files, args.since, again)
+        report = registrar.plan(outbox, files, args.since, again)
         lost = [item_id for key, item_id in again.items()
                 if key not in {r.key for r in report.registrations}]  # fmt: skip
         if lost:
@@ -161,11 +138,19 @@ def run_register(args: argparse.Namespace, defaults: Defaults) -> int:
             )
         if args.dry_run:
             return _dry_run(outbox, project, report)
-        queue_planned(outbox, report, again)
+        registrar.queue(outbox, report, again)
         _print_left_out(project, report, outbox)
         print(f"Queued {report.queued} new registrations in {outbox.path} "
               f"({report.already} were queued before)")  # fmt: skip
-        return send_pending(args, defaults, outbox, options) or outbox_exit_code(outbox)
+        return send_pending(args, defaults, outbox, registrar.options) or outbox_exit_code(outbox)
+
+
+#: Why a project's register finds nothing: it has no session yet, and where one comes from.
+NO_SESSIONS_YET = (
+    "  no session in {project} yet: each run of a setup writes one "
+    "(experiments/<experiment>/setups/<setup>/sessions/<session>/); without a Bpod board, "
+    "see 'Trying registration without a Bpod board' in docs/user-guide.md"
+)
 
 
 def _not_again(outbox: Outbox, item_id: int) -> str | None:
@@ -223,23 +208,3 @@ def _would_send(label: str, payload: dict[str, Any], queued: str) -> tuple:
     weighing, water = payload.get("weighing") or {}, payload.get("water") or {}
     location = payload.get("location")
     return (label, weighing.get("weight"), water.get("water_administered"), location, queued)
-
-
-# -- weigh ------------------------------------------------------------------------------------
-
-
-@clear_errors
-def run_weigh(args: argparse.Namespace, defaults: Defaults) -> int:
-    """Weigh now and send; the exit code is the weighing's own, whatever else waits."""
-    options = options_from(defaults)
-    project = read_project(args.project_dir)
-    named = [s for s in alyx_subjects(project).values() if s.name == args.subject]
-    if not named:
-        return refuse(
-            f"{args.subject} is not an Alyx subject of {project.path} (sync it from Alyx first)"
-        )
-    when = datetime.datetime.now()
-    with open_outbox(options, project.path) as outbox:
-        queue_weighing(outbox, named[0], args.grams, args.username, when, ServerTimes.of(options))
-        stopped = send_pending(args, defaults, outbox, options)
-        return stopped or item_exit_code(outbox.state_of(weighing_key(named[0], when, args.grams)))

@@ -10,12 +10,9 @@ its own weighing only.
 from __future__ import annotations
 
 import argparse
-import functools
 import sys
-from collections.abc import Callable
 
 from pybpod_alyx_module.alyx import NotLoggedInError
-from pybpod_alyx_module.plugin_settings import SettingsError
 from pybpod_alyx_module.register import (
     ATTENTION,
     PENDING,
@@ -23,35 +20,19 @@ from pybpod_alyx_module.register import (
     FlushReport,
     Item,
     Outbox,
-    OutboxError,
     RegisterOptions,
-    flush,
+    send_outbox,
 )
-from pybpod_alyx_module.register.times import TimeZoneError
-from pybpod_alyx_module.sync.project_files import ProjectError
+from pybpod_alyx_module.register.registrar import project_outbox
 
 from . import exit_codes
+from .connecting import connect
 from .defaults import Defaults
-
-Command = Callable[[argparse.Namespace, Defaults], int]
 
 
 def options_from(defaults: Defaults) -> RegisterOptions:
     """The registering settings (checked once, with the others, in :class:`Defaults`)."""
     return RegisterOptions.of(defaults)
-
-
-def clear_errors(run: Command) -> Command:
-    """A broken project folder, outbox or setting is a one-line error (exit 1), not a traceback."""
-
-    @functools.wraps(run)
-    def wrapper(args: argparse.Namespace, defaults: Defaults) -> int:
-        try:
-            return run(args, defaults)
-        except (ProjectError, OutboxError, SettingsError, TimeZoneError) as exc:
-            return refuse(str(exc))
-
-    return wrapper
 
 
 def refuse(message: str) -> int:
@@ -61,20 +42,17 @@ def refuse(message: str) -> int:
 
 
 def open_outbox(options: RegisterOptions, project_path: str) -> Outbox:
-    return Outbox(options.outbox_path(project_path))
+    """The project's outbox, opened (``outbox`` and ``weigh``; ``register`` through its registrar)."""
+    return project_outbox(options, project_path)
 
 
 def send_pending(
     args: argparse.Namespace, defaults: Defaults, outbox: Outbox, options: RegisterOptions
 ) -> int | None:
     """Send every pending item and print what happened; an exit code if it could not start."""
-    from .main import connect
-
     try:
         with connect(args, defaults) as alyx:
-            report = flush(
-                outbox, alyx, workers=options.send_workers, due_only=False, on_event=_print_event
-            )
+            report = send_outbox(outbox, alyx, options, due_only=False, on_event=_print_event)
     except NotLoggedInError as exc:
         print(f"pybpod-alyx: {exc}", file=sys.stderr)
         return exit_codes.BAD_CREDENTIALS

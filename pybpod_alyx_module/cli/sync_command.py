@@ -15,26 +15,19 @@ from pathlib import Path
 from typing import Any
 
 from pybpod_alyx_module.alyx import AlyxClient
+from pybpod_alyx_module.alyx.details import DetailFailure
+from pybpod_alyx_module.errors import Cancelled, PluginError
 from pybpod_alyx_module.sync import (
     Answer,
     OverridePolicy,
     SubjectSelection,
     SubjectUpdate,
-    SyncCancelled,
     SyncPlan,
-    add_details,
-    apply_plan,
-    check_user_name,
-    download_subjects,
-    plan_subjects,
-    save_sync,
     users_to_add,
 )
-from pybpod_alyx_module.sync.disk import check_writable
-from pybpod_alyx_module.sync.download import records_to_detail, with_details
-from pybpod_alyx_module.sync.journal import recover_interrupted_sync
-from pybpod_alyx_module.sync.lock import project_lock
-from pybpod_alyx_module.sync.project_files import ProjectError, open_project
+from pybpod_alyx_module.sync.folder_hints import is_empty_folder, similar_projects
+from pybpod_alyx_module.sync.project_files import ProjectError
+from pybpod_alyx_module.sync.session import SaveInterrupted, SyncEvents, SyncRequest, sync_folder
 
 from . import exit_codes
 from .output import ProgressBar, format_table
@@ -43,62 +36,45 @@ _ANSWERS = {"n": Answer.NO, "y": Answer.YES, "N": Answer.NO_TO_ALL, "Y": Answer.
 
 
 def run_sync(alyx: AlyxClient, args: argparse.Namespace, selection: SubjectSelection) -> int:
-    """The whole sync holds the project's lock: a second sync (CLI or GUI) waits, then stops."""
-    try:
-        with project_lock(args.project_dir, create=args.create):
-            return _run_sync_locked(alyx, args, selection)
-    except ProjectError as exc:
-        print(f"pybpod-alyx: {exc}", file=sys.stderr)
-        return exit_codes.ERROR
+    """The whole sync (:func:`~pybpod_alyx_module.sync.session.sync_folder`), printed.
 
-
-def _run_sync_locked(
-    alyx: AlyxClient, args: argparse.Namespace, selection: SubjectSelection
-) -> int:
+    It holds the project's lock: a second sync (CLI or GUI) waits, then stops.
+    """
     if args.override == "ask" and not sys.stdin.isatty():
         print("pybpod-alyx: --override ask needs a terminal to ask at", file=sys.stderr)
         return exit_codes.USAGE
+    request = SyncRequest(selection, details=args.details, import_users=args.import_users)
+    events = _Printed(alyx, selection)
     try:
-        recovered = recover_interrupted_sync(args.project_dir)
-        if recovered:
-            print(recovered)
-        project = open_project(args.project_dir, create=args.create)
-        check_writable(project.path)
-        username = check_user_name(alyx.username)
-    except (ProjectError, ValueError) as exc:
-        hint = "" if args.create or _holds_something(args.project_dir) else _CREATE_HINT
+        outcome = sync_folder(
+            alyx,
+            args.project_dir,
+            request,
+            _policy(args),
+            create=args.create,
+            dry_run=args.dry_run,
+            events=events,
+        )
+    except SaveInterrupted as exc:
+        print(f"\n{exc}", file=sys.stderr)
+        return exit_codes.exit_code_of(exc)
+    except Cancelled as exc:
+        print(exc, file=sys.stderr)
+        return exit_codes.exit_code_of(exc)
+    except PluginError as exc:
+        wants_hint = isinstance(exc, ProjectError) and not args.create
+        hint = folder_hint(args.project_dir) if wants_hint else ""
         print(f"pybpod-alyx: {exc}{hint}", file=sys.stderr)
-        return exit_codes.ERROR
-
-    print(f"Syncing {selection.describe(alyx.username)} from {alyx.address} into {project.path}")
-    progress = ProgressBar("Downloading subjects")
-    records = download_subjects(alyx, selection, project.subjects, progress=progress)
-    progress.close()
-    if args.details:
-        records = _add_details(alyx, project, records, username)
-    colleagues = _project_users(alyx, records) if args.import_users else []
-    plan = plan_subjects(project, records, username=username, other_users=colleagues)
-
+        return exit_codes.exit_code_of(exc)
+    finally:
+        events.close()
+    plan, result = outcome.downloaded.plan, outcome.result
+    username = outcome.downloaded.username
     unasked = _nobody_decides(args)
-    if args.dry_run:
-        print(format_plan(plan, users_to_add(project, [username]) + plan.users_to_add))
+    if result is None:
+        print(format_plan(plan, users_to_add(outcome.project, [username]) + plan.users_to_add))
         skipped = [u.name for u in plan.to_update if u.needs_consent] if unasked else []
         return _finish(plan.conflicts + plan.refused, skipped, would=True)
-    try:
-        result = apply_plan(project, plan, _policy(args))
-    except SyncCancelled as exc:
-        print(exc, file=sys.stderr)
-        return exit_codes.CANCELLED
-    print("Saving…", flush=True)
-    try:
-        save_sync(project, result)
-    except KeyboardInterrupt:
-        print(
-            "\nInterrupted while saving: each file is whole, old or new; "
-            "run the sync again to complete it.",
-            file=sys.stderr,
-        )
-        return exit_codes.CANCELLED
     print(format_table(("result", "subjects"), result.counts().items()))
     for problem in [*result.conflicts, *result.refused]:
         print(f"  left out {problem.nickname} ({problem.lab}): {problem.reason}")
@@ -109,13 +85,62 @@ def _run_sync_locked(
     return _finish(result.conflicts + result.refused, skipped)
 
 
+class _Printed(SyncEvents):
+    """The sync's events at the terminal: what is being done, progress bars, detail failures."""
+
+    def __init__(self, alyx: AlyxClient, selection: SubjectSelection) -> None:
+        self._alyx, self._selection = alyx, selection
+        self._bars: dict[str, ProgressBar] = {}
+
+    def recovered(self, message: str) -> None:
+        print(message)
+
+    def started(self, project: Any) -> None:
+        who = self._selection.describe(self._alyx.username)
+        print(f"Syncing {who} from {self._alyx.address} into {project.path}")
+
+    def progress(self, stage: str, done: int, total: int | None) -> None:
+        if stage not in self._bars:
+            self.close()
+            self._bars[stage] = ProgressBar(f"Downloading {stage}")
+        self._bars[stage](done, total)
+
+    def detail_failed(self, failure: DetailFailure) -> None:
+        self.close()
+        print(
+            f"  no details for {failure.nickname} ({failure.lab}): {failure.reason}",
+            file=sys.stderr,
+        )
+
+    def saving(self) -> None:
+        self.close()
+        print("Saving…", flush=True)
+
+    def close(self) -> None:
+        """End the progress bar on show, if any (the next line starts on its own)."""
+        for bar in self._bars.values():
+            bar.close()
+        self._bars.clear()
+
+
 _CREATE_HINT = " (add --create to make a new project there)"
 
 
-def _holds_something(folder: Path) -> bool:
-    """True if ``folder`` is a file or a folder with something in it: --create would not help."""
-    folder = folder.expanduser()
-    return folder.exists() and (not folder.is_dir() or any(folder.iterdir()))
+def folder_hint(folder: Path) -> str:
+    """What to add to "not a project": a close existing project, or ``--create``, or nothing.
+
+    ``--create`` is suggested for a missing folder and an empty one (the sync's own lock
+    file does not count), but not for a missing folder named like a project beside it: a
+    typo would then become a second, empty project.
+    """
+    if is_empty_folder(folder):
+        return _CREATE_HINT
+    if folder.expanduser().exists():
+        return ""
+    close = similar_projects(folder)
+    if close:
+        return f"; did you mean {close[0]}?"
+    return _CREATE_HINT
 
 
 def _nobody_decides(args: argparse.Namespace) -> bool:
@@ -181,29 +206,3 @@ def _ask(update: SubjectUpdate) -> str:
             return Answer.CANCEL.value
         if reply in _ANSWERS:
             return _ANSWERS[reply].value
-
-
-def _project_users(alyx: AlyxClient, records: list[dict[str, Any]]) -> list[str]:
-    """The users of the Alyx projects the synced subjects belong to."""
-    names = {p for record in records for p in (record.get("projects") or [])}
-    return sorted(
-        {u for p in alyx.projects() if p.get("name") in names for u in p.get("users", [])}
-    )
-
-
-def _add_details(
-    alyx: AlyxClient, project: Any, records: list[dict[str, Any]], username: str
-) -> list[dict[str, Any]]:
-    """Weighings and water of the subjects the sync keeps: refused ones are never fetched;
-    a subject whose details fail is named and keeps its list fields."""
-    wanted = records_to_detail(records, plan_subjects(project, records, username=username))
-    progress = ProgressBar("Downloading details")
-    failures: list[Any] = []
-    detailed = add_details(alyx, wanted, progress=progress, on_failure=failures.append)
-    progress.close()
-    for failure in failures:
-        print(
-            f"  no details for {failure.nickname} ({failure.lab}): {failure.reason}",
-            file=sys.stderr,
-        )
-    return with_details(records, detailed)

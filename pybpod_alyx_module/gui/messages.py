@@ -1,4 +1,5 @@
-"""The words the Alyx windows show: status lines, the override question, the sync summary.
+"""The words the Alyx windows show: status lines, the override question, the sync summary,
+and what registering says.
 
 Plain functions of plain values, so that they are tested without a GUI and
 every failure reaches the user in words (1.x bug 2: every failure was silent).
@@ -6,7 +7,10 @@ every failure reaches the user in words (1.x bug 2: every failure was silent).
 
 from __future__ import annotations
 
+import time
+
 from pybpod_alyx_module.alyx import errors
+from pybpod_alyx_module.register import ATTENTION, PENDING, SENT, Item
 from pybpod_alyx_module.sync import SubjectUpdate, SyncResult
 
 NOT_CONNECTED = "Status: Not Connected"
@@ -97,3 +101,62 @@ def report(result: SyncResult) -> str:
     if result.changes_anything:
         lines.append("Save the project to keep these changes.")
     return "\n".join(lines)
+
+
+# -- registering ------------------------------------------------------------------------------
+
+#: Why the outbox was not sent: nobody connected, and no address is known.
+NO_ALYX_ADDRESS = "No Alyx address: connect once with Sync to Alyx, or set ALYX_PLUGIN_ADDRESS"
+#: The titles of what "Register in Alyx" says.
+NOT_REGISTERED_TITLE = "Not registered in Alyx"
+NOT_SENT_TITLE = "Alyx outbox"
+REGISTERED_BEFORE_TITLE = "Already in Alyx"
+
+
+def not_logged_in(error: BaseException) -> str:
+    """Why the outbox was not sent: the login failed (no saved token, the token refused)."""
+    return (
+        f"Not logged in to Alyx ({error}): open Sync to Alyx and Connect once; "
+        "pending items are sent after that"
+    )
+
+
+def not_sent_yet(stopped: str) -> str:
+    return f"The session is in the Alyx outbox, not sent yet: {stopped}"
+
+
+def registered_before(items: list[Item]) -> str:
+    """What "Register in Alyx" says of a session queued before: where it is; nothing sent again.
+
+    Examples
+    --------
+    >>> item = Item(3, "k", "M1 20260105-090000", {}, SENT, {"session": {"id": "a1b2"}},
+    ...             1, 0, 0, 0.0, None, None, 0.0, time.mktime((2026, 1, 5, 9, 41, 0, 0, 0, -1)))
+    >>> print(registered_before([item]))
+    M1 20260105-090000: sent to Alyx on 2026-01-05 09:41 (Alyx session a1b2).
+    <BLANKLINE>
+    Nothing was queued or sent again.
+    """
+    lines = []
+    for item in items:
+        if item.state == SENT:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(item.updated))
+            session = item.progress.get("session") or {}
+            line = f"{item.label}: sent to Alyx on {when} (Alyx session {session.get('id')})."
+            if item.last_error:
+                line += f" {item.last_error}. {item.fix or ''}".rstrip()
+        elif item.state == PENDING:
+            line = (
+                f"{item.label}: in the Alyx outbox, waiting to be sent"
+                + (f" ({item.last_error})" if item.last_error else "")
+                + "; it is sent when Alyx answers."
+            )
+        elif item.state == ATTENTION:
+            line = (
+                f"{item.label}: needs attention: {item.last_error}. See the project's Alyx "
+                "outbox for what to do."
+            )
+        else:
+            line = f"{item.label}: {item.state}."
+        lines.append(line)
+    return "\n".join(lines) + "\n\nNothing was queued or sent again."

@@ -1,4 +1,4 @@
-"""The plugin's state for each open project, in one place: its client, its window, its menu entry.
+"""The plugin's state for each open project, in one place: its client and its window.
 
 Nothing here is added to PyBpod's objects and nothing is ever written to disk: the
 password lives only inside the client. The connection window sets the client on a
@@ -23,8 +23,6 @@ class ProjectAlyxState:
     client: Any = None
     #: The project's "Alyx connection" window, once opened.
     window: Any = None
-    #: The project's "Sync to Alyx" menu action.
-    sync_action: Any = None
 
 
 _states: weakref.WeakKeyDictionary[Any, ProjectAlyxState] = weakref.WeakKeyDictionary()

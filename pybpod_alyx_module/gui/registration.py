@@ -1,12 +1,14 @@
-"""Registering runs from the PyBpod GUI: queue in the outbox, send in the background, show states.
+"""Registering runs from the PyBpod GUI: the use case's work off the GUI thread, and a timer.
 
-One :class:`ProjectRegistrar` per open project. Everything that touches the outbox (an
-SQLite file written with ``synchronous=FULL``) or the network runs on a worker thread
-(:class:`~.background.BackgroundTask`); the GUI thread only starts the work and, when it
-ends, shows the outbox as it now is (:class:`OutboxView`). So a run never waits for Alyx,
-and Alyx away or refusing never fails a run: the session stays in the outbox, pending or
-needing attention, with the reason. A timer tries pending items again every
-``ALYX_PLUGIN_OUTBOX_RETRY_SECONDS``, so they go out by themselves when Alyx is back.
+One :class:`ProjectRegistrar` per open project. What to queue and how to send is the
+use case's (:mod:`pybpod_alyx_module.register.registrar`); this module only runs it on a
+worker thread (:class:`~.background.BackgroundTask`) — everything that touches the outbox
+(an SQLite file written with ``synchronous=FULL``) or the network — and, when it ends,
+shows the outbox as it now is (:class:`~.outbox_view.OutboxView`) on the GUI thread. So a
+run never waits for Alyx, and Alyx away or refusing never fails a run: the session stays in
+the outbox, pending or needing attention, with the reason. A timer tries pending items
+again every ``ALYX_PLUGIN_OUTBOX_RETRY_SECONDS``, so they go out by themselves when Alyx
+is back.
 
 Only one flush of a project's outbox runs at a time (a second request runs after it);
 queueing, Retry and Discard never wait for a flush: the outbox is safe for concurrent use.
@@ -16,136 +18,36 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import threading
-import time
 import weakref
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from AnyQt.QtCore import QTimer
-from confapp import conf
 
 from pybpod_alyx_module.alyx import AlyxError
 from pybpod_alyx_module.client_settings import client_from_settings
-from pybpod_alyx_module.plugin_settings import PluginSettings, SettingsError, read_settings
-from pybpod_alyx_module.register import (
-    ATTENTION,
-    DISCARDED,
-    PENDING,
-    SENT,
-    Item,
-    Outbox,
-    PreparedSessions,
-    RegisterOptions,
-    Registration,
-    alyx_subjects,
-    flush,
+from pybpod_alyx_module.plugin_settings import PluginSettings, SettingsError
+from pybpod_alyx_module.register import Outbox, QueueReport, RegisterOptions, Registrar
+from pybpod_alyx_module.register.registrar import (
+    is_due,
+    pending_server,
+    project_outbox,
+    send_outbox,
 )
+from pybpod_alyx_module.register.session_states import session_states
 
-from . import project_state
+from . import messages, project_state
 from .background import BackgroundTask
-from .registration_queue import run_registrations
+from .outbox_view import OutboxView
+from .registration_marks import SessionMarks
+from .registration_settings import checked_settings, register_options, retry_interval_ms
 
 logger = logging.getLogger(__name__)
 
-#: What a session's node shows: the worst state of its items wins.
-SESSION_STATES = (ATTENTION, PENDING, SENT)
-
-
-@dataclass(frozen=True)
-class OutboxView:
-    """The outbox as read at the end of some work, and what that work had to say."""
-
-    items: list[Item] = field(default_factory=list)
-    #: Why the last send stopped early (Alyx away, not logged in), or ``None``.
-    stopped: str | None = None
-    #: Things to tell the user once (e.g. a location to create).
-    notices: list[str] = field(default_factory=list)
-    #: Sessions left out, with the reason (never ended, no Alyx subject…).
-    problems: list[str] = field(default_factory=list)
-    #: What this work queued (a run's registrations, one per Alyx subject).
-    queued: list[Registration] = field(default_factory=list)
-    #: Session file -> its state (:func:`session_states`).
-    sessions: dict[str, str] = field(default_factory=dict)
-
-    def counts(self) -> dict[str, int]:
-        found = {state: 0 for state in (PENDING, SENT, ATTENTION, DISCARDED)}
-        for item in self.items:
-            found[item.state] = found.get(item.state, 0) + 1
-        return found
-
-
-def session_states(items: list[Item]) -> dict[str, str]:
-    """Session file (:func:`session_key`) -> its state: ``attention``, ``pending`` or ``sent``.
-
-    Computed on the worker thread: an outbox used for months holds thousands of items.
-    """
-    states: dict[str, str] = {}
-    for item in items:
-        source = item.payload.get("source")
-        if not source or item.state == DISCARDED:
-            continue
-        key = session_key(source)
-        known = states.get(key)
-        if known is None or SESSION_STATES.index(item.state) < SESSION_STATES.index(known):
-            states[key] = item.state
-    return states
-
-
-def session_key(path: str | Path) -> str:
-    """How a session file is compared: an absolute, case-normalised path (no disk access)."""
-    return os.path.normcase(os.path.abspath(path))
-
-
-#: The last bad-settings line logged (so the periodic try does not repeat it every minute).
-_settings_said: str | None = None
-
-
-def checked_settings() -> PluginSettings:
-    """The plugin's settings as confapp holds them, checked at the one door.
-
-    Raises
-    ------
-    SettingsError
-        A setting is bad: nothing is queued or sent until it is fixed. Its one line is
-        logged the first time (not again at every periodic try).
-    """
-    global _settings_said
-    try:
-        settings = read_settings(conf)
-        RegisterOptions.of(settings)  # its own check: the value names the plugin reads
-        return settings
-    except SettingsError as exc:
-        if str(exc) != _settings_said:
-            _settings_said = str(exc)
-            logger.error("Alyx registration is stopped: %s", exc)
-        raise
-
-
-def register_sessions_enabled(project: Any) -> bool:
-    """``ALYX_PLUGIN_REGISTER_SESSIONS``; unset (``None``): on when the project has an Alyx user."""
-    value = checked_settings().register_sessions
-    if value is not None:
-        return value
-    from pybpod_alyx_module.sync.users import ALYX_CONNECTION
-
-    return any(user.connection == ALYX_CONNECTION for user in project.users)
-
-
-def register_options() -> RegisterOptions:
-    return RegisterOptions.of(checked_settings())
-
-
-def _retry_interval_ms() -> int:
-    """``ALYX_PLUGIN_OUTBOX_RETRY_SECONDS`` in ms; the default while a setting is bad (said)."""
-    try:
-        seconds = checked_settings().outbox_retry_seconds
-    except SettingsError:
-        seconds = PluginSettings().outbox_retry_seconds
-    return int(seconds * 1000)
+#: Some outbox work: changes the outbox (queues, retries, discards), says what it queued.
+Change = Callable[[Outbox], QueueReport | None]
 
 
 class ProjectRegistrar:
@@ -156,12 +58,11 @@ class ProjectRegistrar:
         self._flush_lock = threading.Lock()
         self._tasks: list[BackgroundTask] = []
         self._listeners: list[Callable[[OutboxView], None]] = []
+        self._marks = SessionMarks(project)
         self.view = OutboxView()
-        #: Session file -> the state its node shows now.
-        self._shown: dict[str, str] = {}
         # A child of the project's tree: the timer goes with PyBpod's window.
         self._timer = QTimer(project.tree)
-        self._timer.setInterval(_retry_interval_ms())
+        self._timer.setInterval(retry_interval_ms())
         self._timer.timeout.connect(self._retry_due)
         self._timer.start()
 
@@ -187,7 +88,6 @@ class ProjectRegistrar:
         session_file: str | Path,
         subjects_of: Any,
         weights_g: Mapping[str, float] | None = None,
-        water_ml: Mapping[str, float] | None = None,
         then: Callable[[OutboxView], None] | None = None,
         again: bool = False,
     ) -> None:
@@ -195,58 +95,30 @@ class ProjectRegistrar:
 
         ``subjects_of`` is what holds its subjects (the setup, or the project): only
         those are looked through, so a run's end costs the GUI thread little.
+        ``weights_g``: PyBpod uuid4 -> grams weighed before the run.
         ``then(view)`` is called on the GUI thread when it was queued and sent (or not).
-        ``again``: a person asked for this session by name, so an item they discarded
-        earlier is queued anew (a run's own end never brings a discarded item back).
+        ``again``: see :meth:`~pybpod_alyx_module.register.registrar.Registrar.queue_run`.
         """
-        project = self._project()
-        if project is None or not project.path:
-            return
-        subjects = alyx_subjects(subjects_of)
-        options = register_options()
-        folder = str(project.path)
-
-        def queue(outbox: Outbox) -> PreparedSessions:
-            prepared = run_registrations(
-                session_file, subjects, options, folder, weights_g, water_ml
+        registrar = self._registrar(subjects_of)
+        if registrar is not None:
+            self._start(
+                lambda outbox: registrar.queue_run(outbox, session_file, weights_g, again),
+                send=True,
+                create=True,
+                then=then,
             )
-            for registration in prepared.registrations:
-                outbox.add(registration.key, registration.label, registration.payload, again)
-            return prepared
-
-        self._start(queue, send=True, create=True, then=then)
 
     def register_water(
         self, session_file: str | Path, subjects_of: Any, water_ml: Mapping[str, float]
     ) -> None:
-        """Queue water typed after a run (uuid4 -> mL) for a session queued without it.
-
-        Each is an item of its own (key ``<session item>:water``), holding the same
-        session: the sender finds the session already on Alyx (same subject, same start)
-        and adds the water to it, once; the outbox sends one subject's items in order.
-        """
-        project = self._project()
-        if project is None or not project.path or not water_ml:
-            return
-        subjects = alyx_subjects(subjects_of)
-        options = register_options()
-        folder = str(project.path)
-
-        def queue(outbox: Outbox) -> PreparedSessions:
-            prepared = run_registrations(session_file, subjects, options, folder, water_ml=water_ml)
-            typed = PreparedSessions(problems=prepared.problems)
-            for registration in prepared.registrations:
-                if not registration.payload.get("water"):
-                    continue
-                payload = dict(registration.payload, weighing=None)
-                water = Registration(
-                    f"{registration.key}:water", f"{registration.label} water", payload
-                )
-                outbox.add(water.key, water.label, water.payload)
-                typed.registrations.append(water)
-            return typed
-
-        self._start(queue, send=True, create=True)
+        """Queue water typed after a run (uuid4 -> mL) for a session queued without it."""
+        registrar = self._registrar(subjects_of)
+        if registrar is not None and water_ml:
+            self._start(
+                lambda outbox: registrar.queue_water(outbox, session_file, water_ml),
+                send=True,
+                create=True,
+            )
 
     def send_pending(self) -> None:
         """Try every pending item now (not only those due)."""
@@ -276,6 +148,13 @@ class ProjectRegistrar:
 
     # -- plumbing ----------------------------------------------------------------------------
 
+    def _registrar(self, subjects_of: Any) -> Registrar | None:
+        """The use case for the project's sessions (``None``: the project is gone or unsaved)."""
+        project = self._project()
+        if project is None or not project.path:
+            return None
+        return Registrar.of(project, register_options(), subjects_of)
+
     def _retry_due(self) -> None:
         try:
             if not any(task.running for task in self._tasks):
@@ -289,7 +168,7 @@ class ProjectRegistrar:
 
     def _start(
         self,
-        change: Callable[[Outbox], PreparedSessions | None] | None,
+        change: Change | None,
         send: bool,
         due_only: bool = True,
         create: bool = False,
@@ -299,28 +178,37 @@ class ProjectRegistrar:
         if project is None or not project.path:
             return
         settings = checked_settings()
-        path = RegisterOptions.of(settings).outbox_path(project.path)
+        options = RegisterOptions.of(settings)
+        folder = str(project.path)
         client = project_state.client_for(project)
         user = project.loggeduser.name if project.loggeduser is not None else ""
 
-        def work(report: Any) -> OutboxView | None:
-            if not create and not path.exists():
+        def work(report: Any) -> tuple[OutboxView, bool] | None:
+            if not create and not options.outbox_path(folder).exists():
                 return None  # nothing was ever queued: no outbox file is made
-            with Outbox(path) as outbox:
-                prepared = (change(outbox) if change is not None else None) or PreparedSessions()
-                stopped, notices = None, []
+            with project_outbox(options, folder) as outbox:
+                queued = (change(outbox) if change is not None else None) or QueueReport()
+                sent = None
                 if send:
-                    stopped, notices = self._send(outbox, client, settings, user, due_only)
-                problems = [f"{p.session}: {p.reason}" for p in prepared.problems]
+                    sent = self._send(outbox, client, settings, options, user, due_only)
+                stopped, notices = sent or (None, [])
                 items = outbox.items()
-                return OutboxView(
-                    items, stopped, notices, problems, prepared.registrations, session_states(items)
+                view = OutboxView(
+                    items,
+                    stopped,
+                    notices,
+                    [f"{p.session}: {p.reason}" for p in queued.problems],
+                    queued.registrations,
+                    queued.before,
+                    session_states(items),
                 )
+                return view, sent is not None
 
-        def done(view: OutboxView | None) -> None:
-            if view is None:
+        def done(result: tuple[OutboxView, bool] | None) -> None:
+            if result is None:
                 return
-            if not send:  # nothing was tried: why the last send stopped still holds
+            view, tried = result
+            if not tried:  # nothing was tried: why the last send stopped still holds
                 view = dataclasses.replace(view, stopped=self.view.stopped)
             self._done(view)
             if then is not None:
@@ -335,34 +223,31 @@ class ProjectRegistrar:
         outbox: Outbox,
         client: Any,
         settings: PluginSettings,
+        options: RegisterOptions,
         user: str,
         due_only: bool,
-    ) -> tuple[str | None, list[str]]:
-        """Worker thread: flush the outbox (one flush at a time); (why it stopped, notices)."""
+    ) -> tuple[str | None, list[str]] | None:
+        """Worker thread: send the outbox (one send at a time); (why it stopped, notices).
+
+        ``None``: nothing was due, nothing tried. Nobody connected in this PyBpod session:
+        a client of its own, from the settings and the saved token, for the one Alyx the
+        pending items came from.
+        """
         with self._flush_lock:
-            due = outbox.next_try()
-            if due is None or (due_only and due > time.time()):
-                return None, []
+            if not is_due(outbox, due_only):
+                return None
             own = None
             if client is None:
-                address = settings.address or _server_of(outbox.items(PENDING))
+                address = settings.address or pending_server(outbox)
                 if not address:
-                    return (
-                        "No Alyx address: connect once with Sync to Alyx, or set "
-                        "ALYX_PLUGIN_ADDRESS",
-                        [],
-                    )
+                    return messages.NO_ALYX_ADDRESS, []
                 own = client = client_from_settings(
                     settings, address=address, username=settings.username or user
                 )
             try:
-                report = flush(outbox, client, workers=settings.send_workers, due_only=due_only)
+                report = send_outbox(outbox, client, options, due_only)
             except AlyxError as exc:  # the login itself (no saved token, token refused)
-                return (
-                    f"Not logged in to Alyx ({exc}): open Sync to Alyx and Connect once; "
-                    "pending items are sent after that",
-                    [],
-                )
+                return messages.not_logged_in(exc), []
             finally:
                 if own is not None:
                     own.close()
@@ -376,67 +261,27 @@ class ProjectRegistrar:
             logger.warning("Not registered in Alyx: %s", problem)
         if view.stopped and view.stopped != said_before:  # once, not at every retry
             logger.warning("Alyx outbox: %s", view.stopped)
-        self._show_session_states(view)
-        for listener in list(self._listeners):
-            try:
-                listener(view)
-            except Exception:
-                logger.exception("An Alyx outbox listener failed")
+        self._marks.show(view.sessions)
+        self._tell(view)
 
     def _failed(self, error: BaseException) -> None:
         logger.error("The Alyx outbox work failed", exc_info=error)
         self.view = OutboxView(
             self.view.items, f"The outbox could not be used: {error}", sessions=self.view.sessions
         )
+        self._tell(self.view)
+
+    def _tell(self, view: OutboxView) -> None:
         for listener in list(self._listeners):
             try:
-                listener(self.view)
+                listener(view)
             except Exception:
                 logger.exception("An Alyx outbox listener failed")
-
-    def _show_session_states(self, view: OutboxView) -> None:
-        """Mark the nodes of sessions whose state changed (few per update)."""
-        project = self._project()
-        if project is None:
-            return
-        states = view.sessions
-        changed = {path for path in states.keys() | self._shown.keys()
-                   if states.get(path) != self._shown.get(path)}  # fmt: skip
-        if not changed:
-            return
-        for session in _sessions(project):
-            path = session_file_of(session)
-            if path in changed:
-                mark = getattr(session, "show_alyx_state", None)
-                if mark is not None:
-                    mark(states.get(path))
-        self._shown = states
-
-    def state_of(self, session: Any) -> str | None:
-        """The state a session's node shows (``None``: not in the outbox)."""
-        return self._shown.get(session_file_of(session))
-
-
-def session_file_of(session: Any) -> str:
-    """A PyBpod session's file (``<session>/<session>.csv``), as :func:`session_key` compares it."""
-    return session_key(os.path.join(session.path, f"{session.name}.csv"))
-
-
-def _sessions(project: Any) -> list[Any]:
-    return [s for e in project.experiments for setup in e.setups for s in setup.sessions]
 
 
 def _nothing_queued(result: object) -> None:
     """A change that queues nothing (Retry, Discard)."""
     return None
-
-
-def _server_of(items: list[Item]) -> str:
-    """The one Alyx the pending items' subjects came from ("" if none or several)."""
-    servers = {item.payload.get("subject", {}).get("server") for item in items}
-    servers.discard(None)
-    servers.discard("")
-    return servers.pop() if len(servers) == 1 else ""
 
 
 # -- one registrar per open project --------------------------------------------------------

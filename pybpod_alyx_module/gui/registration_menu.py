@@ -1,4 +1,5 @@
-"""The project's "Alyx outbox" menu entry, and its registrar started with the project."""
+"""The Alyx menu entries of registering: the project's "Alyx outbox" (its registrar started
+with the project) and a session's "Register in Alyx", with what each has to say."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from typing import Any
 
 from AnyQt.QtCore import QTimer
 
+from . import messages
+from .outbox_view import OutboxView
 from .registration import forget_registrar, registrar_of
+from .registration_marks import session_file_of
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +53,28 @@ def open_outbox_window(project: Any) -> Any:
         logger.exception("Could not open the Alyx outbox window")
         project.critical(f"The Alyx plugin failed: {exc}", "Alyx plugin")
         return None
+
+
+def register_by_hand(session: Any) -> None:
+    """ "Register in Alyx": queue a session run earlier (or with registering off), and send.
+
+    Says why when it cannot be registered, why it was not sent yet, or — for a session
+    queued before — where it is (sent when, its Alyx id; waiting; needing attention): it is
+    never queued or sent twice, and a sent one offers nothing to do.
+    """
+    project = session.setup.project
+    registrar_of(project).register_run(
+        session_file_of(session), project, then=lambda view: _tell(session, view), again=True
+    )
+
+
+def _tell(session: Any, view: OutboxView) -> None:
+    if view.problems:
+        session.warning("\n".join(view.problems), messages.NOT_REGISTERED_TITLE)
+    elif view.before and not view.queued:
+        session.info(messages.registered_before(view.before), messages.REGISTERED_BEFORE_TITLE)
+    elif view.stopped:
+        session.warning(messages.not_sent_yet(view.stopped), messages.NOT_SENT_TITLE)
 
 
 def close_registration(project: Any) -> None:

@@ -5,7 +5,9 @@ reported (``alyx_water_ml``), or a field to type it when the task reported none;
 water still to give today: Alyx's remaining water before the run (as the "Weigh before
 the run" dialog read it, else as the last sync stored it) minus this session's, so the
 operator knows the supplement. **Record water** queues the typed water (sent with the
-session, exactly once); **Close** leaves it out. The session itself was queued already:
+session, exactly once), after asking whether an unusual amount is right (far more than a
+day needs: :func:`~pybpod_alyx_module.register.plausibility.unusual_water`, the same rule
+as everywhere); **Close** leaves it out. The session itself was queued already:
 the dialog never holds up a registration.
 """
 
@@ -19,6 +21,7 @@ from pyforms.controls import ControlButton, ControlLabel, ControlText
 
 from pybpod_alyx_module.pybpod_internals import text_changed
 from pybpod_alyx_module.register import Registration
+from pybpod_alyx_module.register.plausibility import unusual_water
 from pybpod_alyx_module.register.typed_amounts import parse_ml
 from pybpod_alyx_module.sync.subjects import alyx_id
 
@@ -29,6 +32,8 @@ from .slots import guarded_slot
 logger = logging.getLogger(__name__)
 
 TITLE = "After the run"
+#: The title of the question asked before recording an unusual amount of water.
+UNUSUAL_TITLE = "Unusual amount of water"
 
 
 def still_to_give(remaining_before: float | None, given: float | None) -> str:
@@ -111,13 +116,15 @@ class WaterDialog(EscapeCloses, BaseWidget):
     def _water_changed(self) -> None:
         problems = []
         for row in self.rows:
-            given = row.reported
+            given, unusual = row.reported, None
             if given is None:
                 try:
                     given = parse_ml(row.typed.value)
                 except ValueError as exc:
                     problems.append(str(exc))
-            row.left.value = f"Still to give: {still_to_give(row.remaining, given)}"
+                unusual = None if given is None else unusual_water(given, row.subject.data or {})
+            left = f"Still to give: {still_to_give(row.remaining, given)}"
+            row.left.value = f"{left}. UNUSUAL: {unusual}" if unusual else left
         self._status.value = "; ".join(problems)
         self._record.enabled = self.asks and not problems
 
@@ -131,6 +138,16 @@ class WaterDialog(EscapeCloses, BaseWidget):
                     typed[str(row.subject.uuid4)] = ml
         return typed
 
+    def unusual(self, water: dict[str, float]) -> list[str]:
+        """Each unusual amount among ``water`` (uuid4 -> mL), ``"<subject>: <why>"``."""
+        found = []
+        for row in self.rows:
+            ml = water.get(str(row.subject.uuid4))
+            why = None if ml is None else unusual_water(ml, row.subject.data or {})
+            if why:
+                found.append(f"{row.subject.name}: {why}")
+        return found
+
     def show_error(self, error: BaseException) -> None:
         self._status.value = f"Unexpected error: {error}"
 
@@ -141,9 +158,24 @@ class WaterDialog(EscapeCloses, BaseWidget):
         except ValueError as exc:
             self._status.value = str(exc)
             return
+        unusual = self.unusual(water)
+        if unusual and not self._confirmed(unusual):
+            self._status.value = "Not recorded: correct the amount, or Record again and answer Yes."
+            return
         if water:
             registrar_of(self.setup.project).register_water(self.session_file, self.setup, water)
         self.close()
+
+    def _confirmed(self, unusual: list[str]) -> bool:
+        """Ask whether the unusual amounts are right; True only for Yes."""
+        lines = "\n".join(unusual)
+        answer = self.question(
+            f"{lines}\n\nRecord {'this amount' if len(unusual) == 1 else 'these amounts'} "
+            "and send to Alyx as typed?",
+            UNUSUAL_TITLE,
+            buttons=["no", "yes"],
+        )
+        return answer == "yes"
 
 
 def show_water_dialog(

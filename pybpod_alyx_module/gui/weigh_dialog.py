@@ -5,14 +5,17 @@ its reference weight and the day's expected water (as the last sync or Refresh s
 then fresh from Alyx when the project is connected), a field for the weight read on the
 scale, and the weight as a percentage of the reference, warned about clearly below
 ``ALYX_PLUGIN_WEIGHT_THRESHOLD`` (80 % by default, the usual water-restriction welfare
-limit). **Start** runs with the weights typed; **Skip** runs without any: weighing never
+limit). A weight far from the last weighing, or from the reference weight when there is
+none (:func:`~pybpod_alyx_module.register.plausibility.unusual_weight`: a typo, a wrong
+unit), is marked as it is typed, and **Start** asks whether it is right (Yes runs with it,
+No goes back to the field): ``pybpod-alyx weigh`` wants ``--confirm-unusual`` for the same
+weight. **Start** runs with the weights typed; **Skip** runs without any: weighing never
 blocks a run. Closing the dialog runs nothing.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from confapp import conf
@@ -25,7 +28,9 @@ from pybpod_alyx_module.pybpod_internals import (
     text_changed,
     wrap_label_full_width,
 )
+from pybpod_alyx_module.register.plausibility import unusual_weight
 from pybpod_alyx_module.register.typed_amounts import parse_grams
+from pybpod_alyx_module.register.welfare import check_weight
 from pybpod_alyx_module.sync.fields import local_fields
 from pybpod_alyx_module.sync.subjects import alyx_id
 
@@ -37,40 +42,10 @@ from .slots import guarded_slot
 logger = logging.getLogger(__name__)
 
 TITLE = "Weigh before the run"
+#: The title of the question asked before running with an unusual weight.
+UNUSUAL_TITLE = "Unusual weight"
 #: How a verdict below the threshold is drawn.
 WARNING_STYLE = "color: #b00020; font-weight: bold;"
-
-
-@dataclass(frozen=True)
-class WeightCheck:
-    """A weight against the subject's reference weight."""
-
-    percent: float | None  # None without a reference weight
-    below_threshold: bool
-
-    def text(self, threshold: float) -> str:
-        if self.percent is None:
-            return "no reference weight on Alyx"
-        if self.below_threshold:
-            return (
-                f"WARNING: {self.percent:.0f} % of the reference weight, below the "
-                f"{threshold * 100:.0f} % threshold"
-            )
-        return f"{self.percent:.0f} % of the reference weight"
-
-
-def check_weight(grams: float, reference: Any, threshold: float) -> WeightCheck:
-    """``grams`` as a percentage of ``reference`` (grams), and whether it is below ``threshold``.
-
-    >>> check_weight(20.0, 25.0, 0.8)
-    WeightCheck(percent=80.0, below_threshold=False)
-    >>> check_weight(19.9, 25.0, 0.8).below_threshold
-    True
-    """
-    if not isinstance(reference, (int, float)) or reference <= 0:
-        return WeightCheck(None, False)
-    percent = 100.0 * grams / reference
-    return WeightCheck(round(percent, 6), percent < threshold * 100.0)
 
 
 def show_weigh_dialog(setup: Any) -> WeighDialog:
@@ -150,8 +125,10 @@ class WeighDialog(EscapeCloses, BaseWidget):
                 _warn(row, False)
                 continue
             verdict = check_weight(grams, row.data.get("reference_weight"), self.threshold)
-            row.verdict.value = verdict.text(self.threshold)
-            _warn(row, verdict.below_threshold)
+            unusual = unusual_weight(grams, row.data)
+            shown = verdict.text(self.threshold)
+            row.verdict.value = f"{shown}. UNUSUAL: {unusual}" if unusual else shown
+            _warn(row, verdict.below_threshold or unusual is not None)
         self._status.value = "; ".join(problems)
         self._start.enabled = not problems
 
@@ -202,14 +179,40 @@ class WeighDialog(EscapeCloses, BaseWidget):
                 typed[str(row.subject.uuid4)] = grams
         return typed
 
+    def unusual(self) -> list[str]:
+        """Each unusual weight typed, ``"<subject>: <why>"`` (``ValueError`` if one is wrong)."""
+        found = []
+        for row in self.rows:
+            grams = parse_grams(row.weight.value)
+            why = None if grams is None else unusual_weight(grams, row.data)
+            if why:
+                found.append(f"{row.subject.name}: {why}")
+        return found
+
     @guarded_slot
     def _start_clicked(self) -> None:
         try:
-            weights = self.weights()
+            weights, unusual = self.weights(), self.unusual()
         except ValueError as exc:
             self._status.value = str(exc)
             return
+        if unusual and not self._confirmed(unusual):
+            self._status.value = (
+                "Not started: correct the weight, or click Start again and answer Yes."
+            )
+            return
         self._run(weights)
+
+    def _confirmed(self, unusual: list[str]) -> bool:
+        """Ask whether the unusual weights are right; True only for Yes."""
+        lines = "\n".join(unusual)
+        answer = self.question(
+            f"{lines}\n\nRun with {'this weight' if len(unusual) == 1 else 'these weights'} "
+            "and send to Alyx as typed?",
+            UNUSUAL_TITLE,
+            buttons=["no", "yes"],
+        )
+        return answer == "yes"
 
     @guarded_slot
     def _skip_clicked(self) -> None:

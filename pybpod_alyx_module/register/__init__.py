@@ -1,6 +1,7 @@
 """Registering PyBpod sessions in Alyx — session, weight, water — through a durable outbox.
 
-No Qt: the command line and the GUI share it. Data flows one way:
+No Qt: the command line and the GUI share it, through one use case,
+:class:`Registrar` (queueing) and :func:`send_outbox` (sending). Data flows one way:
 
 1. :func:`read_session` — a session file as pybpodapi wrote it, to a plain value;
 2. :func:`prepare_sessions` — the Alyx records of each session's Alyx subjects
@@ -11,18 +12,16 @@ No Qt: the command line and the GUI share it. Data flows one way:
 With a project and a server at hand (so not run as a doctest)::
 
     project = read_project("~/rigs/proj")  # subjects and session paths; PyBpod not involved
-    options = RegisterOptions.from_settings(lambda name: getattr(conf, name))
-    prepared = prepare_sessions(session_files(project.path), alyx_subjects(project),
-                                options, project.path)
-    with Outbox(options.outbox_path(project.path)) as outbox:
-        for r in prepared.registrations:
-            outbox.add(r.key, r.label, r.payload)
-        report = flush(outbox, alyx, workers=options.send_workers)
+    options = RegisterOptions.of(read_settings(conf))  # the one settings door
+    registrar = Registrar.of(project, options)
+    with registrar.open_outbox() as outbox:
+        registrar.queue(outbox, registrar.plan(outbox))
+        report = send_outbox(outbox, alyx, options)
 """
 
 from .flush import FlushReport, flush
 from .options import RegisterOptions
-from .outbox import ATTENTION, DISCARDED, PENDING, SENT, Item, Outbox, OutboxError
+from .outbox import ATTENTION, DISCARDED, PENDING, SENT, WITHDRAWN, Item, Outbox, OutboxError
 from .project_reader import ProjectOnDisk, SubjectOnDisk, read_project
 from .project_sessions import (
     PreparedSessions,
@@ -32,8 +31,9 @@ from .project_sessions import (
     prepare_sessions,
     session_files,
 )
-from .queueing import QueueReport, plan_sessions, queue_planned, queue_sessions, queue_weighing
+from .queueing import QueueReport, queue_weighing
 from .records import AlyxSubject, weighing_key, weighing_registration
+from .registrar import Registrar, send_outbox
 from .session_file import RecordedSession, SessionFileError, read_session
 from .values import REPORTED_VALUES, ReportedValueError, TaskValues, task_values
 
@@ -43,6 +43,7 @@ __all__ = [
     "PENDING",
     "REPORTED_VALUES",
     "SENT",
+    "WITHDRAWN",
     "AlyxSubject",
     "FlushReport",
     "Item",
@@ -53,6 +54,7 @@ __all__ = [
     "QueueReport",
     "RecordedSession",
     "RegisterOptions",
+    "Registrar",
     "Registration",
     "ReportedValueError",
     "SessionFileError",
@@ -61,13 +63,11 @@ __all__ = [
     "TaskValues",
     "alyx_subjects",
     "flush",
-    "plan_sessions",
     "prepare_sessions",
-    "queue_planned",
-    "queue_sessions",
     "queue_weighing",
     "read_project",
     "read_session",
+    "send_outbox",
     "session_files",
     "task_values",
     "weighing_key",

@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from pybpod_alyx_module.alyx.server_words import shown
+from pybpod_alyx_module.errors import PluginError
 
 from .times import ServerTimes
 
@@ -54,7 +55,7 @@ CHECK_FIX = (
 )
 
 
-class UncheckedAnswer(Exception):
+class UncheckedAnswer(PluginError):
     """Alyx answered something that is not the record sent; the message says how."""
 
 
@@ -144,7 +145,7 @@ def record_id(answer: Mapping[str, Any], what: str = "the record") -> str:
     return ids[0]
 
 
-class IdentityError(Exception):
+class IdentityError(PluginError):
     """A session item names no usable PyBpod uuid4 (a damaged outbox item)."""
 
 

@@ -133,15 +133,10 @@ def fix_for(detail: str) -> str:
     return DEFAULT_FIX
 
 
-def backoff(attempts: int, rng: random.Random, policy: RetryPolicy = DEFAULT_POLICY) -> float:
-    """Seconds before an item is tried again, after ``attempts`` failed tries (the policy's)."""
-    return policy.backoff(attempts, rng)
-
-
 def wait_before_next_try(
     verdict: Verdict, attempts: int, rng: random.Random, policy: RetryPolicy = DEFAULT_POLICY
 ) -> float:
     """Seconds before a postponed item is due: what a busy server asked, else the backoff."""
     if verdict.retry_after is not None:
         return min(policy.item_ceiling, max(policy.floor, verdict.retry_after))
-    return backoff(attempts, rng, policy)
+    return policy.backoff(attempts, rng)

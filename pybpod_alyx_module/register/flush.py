@@ -20,6 +20,10 @@ item is given back; when no other item is left to create, the items given back a
 again for their numbers. Rigs flushing together after an outage have then mostly created
 their sessions when they compare numbers, and settle each day in a read or two instead of
 chasing each other's creates; one rig reads each day it created sessions on once.
+
+This module is the one writer of an item's state: :mod:`.sender` sends, and hands each
+step's progress back through the ``save`` given to it; the outcome (sent, with a note if
+the session went without its location; postponed; needing attention) is written here.
 """
 
 from __future__ import annotations
@@ -44,7 +48,8 @@ from .failures import (
     judge,
     wait_before_next_try,
 )
-from .outbox import ClaimLost, Item, Outbox, OutboxError
+from .locations import location_note
+from .outbox import PENDING, ClaimLost, Item, Outbox, OutboxError
 from .sender import SendContext, numbers_settled, send_item
 
 logger = logging.getLogger(__name__)
@@ -70,6 +75,7 @@ class _Run:
     """What the workers of one flush share."""
 
     context: SendContext
+    outbox: Outbox
     report: FlushReport
     rng: random.Random
     policy: RetryPolicy
@@ -124,7 +130,7 @@ def flush(
         report.stopped = f"{last_error} (next try {_clock(next_try)})"
         return report
     try:
-        context = SendContext.open(alyx, outbox)
+        context = SendContext.open(alyx, (item.payload for item in outbox.items(PENDING)))
     except AlyxError as exc:
         verdict = judge(exc)
         if verdict.kind == STOP:
@@ -134,7 +140,7 @@ def flush(
         report.stopped = f"{exc} (next try {_clock(time.time() + delay)})"
         return report
     outbox.server_back()
-    run = _Run(context, report, rng, policy, on_event)
+    run = _Run(context, outbox, report, rng, policy, on_event)
 
     def worker() -> None:
         while not run.halt.is_set():
@@ -160,9 +166,11 @@ def flush(
 
 def _send_one(item: Item, run: _Run, numbers: bool) -> None:
     """Try ``item``; a session's number is settled only once the flush created the rest."""
-    outbox, report = run.context.outbox, run.report
+    outbox, report = run.outbox, run.report
     try:
-        progress = send_item(item, run.context, numbers)
+        progress = send_item(
+            item, run.context, lambda done: outbox.save_progress(item.id, done), numbers
+        )
         if not numbers_settled(item.payload, progress):
             outbox.save_progress(item.id, progress)
             outbox.release(item.id)  # its subject's other items go on meanwhile
@@ -178,7 +186,12 @@ def _send_one(item: Item, run: _Run, numbers: bool) -> None:
     except Exception as exc:
         _failed(item, _judged(exc), run)
         return
-    outbox.finish(item.id, progress)
+    note = location_note(item.payload, progress, run.context.server)
+    if note is None:
+        outbox.finish(item.id, progress)
+    else:
+        outbox.notice(note.key, note.notice)
+        outbox.finish(item.id, progress, note.why, note.fix)
     with run.lock:
         report.sent.append(item)
     _tell(run.on_event, "sent", item, "")
@@ -186,7 +199,7 @@ def _send_one(item: Item, run: _Run, numbers: bool) -> None:
 
 def _failed(item: Item, verdict: Verdict, run: _Run) -> None:
     """Record a failed try: pending with its next try, needing attention, or the flush stops."""
-    outbox, report = run.context.outbox, run.report
+    outbox, report = run.outbox, run.report
     if verdict.kind == STOP:
         outbox.release(item.id)
         with run.lock:

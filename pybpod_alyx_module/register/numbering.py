@@ -31,6 +31,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from itertools import count
 
+from pybpod_alyx_module.errors import PluginError
+
 from .session_days import DaySession
 
 #: Reads of a day before its numbers are left for the next flush.
@@ -39,7 +41,7 @@ MAX_ROUNDS = 8
 TEMPORARY_BASE = 1000
 
 
-class NumbersUnsettled(Exception):
+class NumbersUnsettled(PluginError):
     """The numbers of a subject's day kept changing (other rigs): the next flush settles them."""
 
 
@@ -188,7 +190,7 @@ def settle(
     )
 
 
-class ChangeRefused(Exception):
+class ChangeRefused(PluginError):
     """The server refused a number change: ``taken`` by another session, or the session gone."""
 
     def __init__(self, session_id: str, taken: bool) -> None:

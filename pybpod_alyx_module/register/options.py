@@ -1,15 +1,17 @@
-"""The settings of registering, as one plain value taken from the checked plugin settings."""
+"""The settings of registering, as one plain value taken from the checked plugin settings.
+
+There is one door to the settings (:func:`pybpod_alyx_module.plugin_settings.read_settings`):
+:meth:`RegisterOptions.of` takes the :class:`PluginSettings` it returned, never a look-up of
+``ALYX_PLUGIN_*`` names of its own.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from pybpod_alyx_module.plugin_settings import PluginSettings, SettingsError
-
-from .values import REPORTED_VALUES
+from pybpod_alyx_module.plugin_settings import PluginSettings
 
 #: The outbox's file name in the project folder, unless ``ALYX_PLUGIN_OUTBOX`` says otherwise.
 OUTBOX_FILE_NAME = "alyx_outbox.sqlite"
@@ -21,8 +23,8 @@ _DEFAULTS = PluginSettings()
 class RegisterOptions:
     """How sessions become Alyx records (see ``pybpod_alyx_module.settings`` for each one).
 
-    Made from the settings with :meth:`of` (or :meth:`from_settings`), which checks them;
-    made by hand (tests, code), it holds what it is given.
+    Made from the checked settings with :meth:`of`; made by hand (tests, code), it holds
+    what it is given.
 
     Parameters
     ----------
@@ -56,20 +58,7 @@ class RegisterOptions:
 
     @classmethod
     def of(cls, settings: PluginSettings) -> RegisterOptions:
-        """The registering part of the checked ``settings``.
-
-        Raises
-        ------
-        SettingsError
-            ``ALYX_PLUGIN_VALUE_NAMES`` maps a name the plugin does not read.
-        """
-        unknown = sorted(set(settings.value_names) - set(REPORTED_VALUES))
-        if unknown:
-            raise SettingsError.of(
-                "ALYX_PLUGIN_VALUE_NAMES",
-                dict(settings.value_names),
-                f"keys among {', '.join(REPORTED_VALUES)} (not {', '.join(unknown)})",
-            )
+        """The registering part of the checked ``settings`` (checked whole at the door)."""
         return cls(
             value_names=settings.value_names,
             locations=settings.locations,
@@ -80,19 +69,6 @@ class RegisterOptions:
             rig_time_zone=settings.rig_time_zone,
             server_time_zone=settings.server_time_zone,
         )
-
-    @classmethod
-    def from_settings(cls, value: Callable[[str], Any]) -> RegisterOptions:
-        """Options from a look-up of ``ALYX_PLUGIN_*`` names (e.g. ``lambda n: getattr(conf, n)``).
-
-        The values go through the settings' one door (:class:`PluginSettings`).
-
-        Raises
-        ------
-        SettingsError
-            A setting does not fit its type or range.
-        """
-        return cls.of(PluginSettings.from_lookup(value))
 
     def location_for(self, setup: str) -> str:
         """The Alyx location wanted for a setup: the mapped name, else the setup's own."""

@@ -4,7 +4,9 @@ Every registration is written here first, then sent. An item is never deleted: i
 ``pending`` until Alyx has every record of it (then ``sent``), or ``attention`` when
 Alyx refused it for a reason a person must fix, or ``discarded`` by a person — for good:
 queueing the same registration again leaves it discarded unless asked for explicitly
-(``again``). Nothing leaves the outbox silently.
+(``again``). A sent item a person took back is ``withdrawn``: its records were removed from
+Alyx (:mod:`.withdraw`), and it is never queued or sent again. Nothing leaves the outbox
+silently.
 
 Exactly once toward Alyx, across processes and crashes:
 
@@ -39,6 +41,7 @@ from .outbox_items import (
     PENDING,
     SENT,
     STATES,
+    WITHDRAWN,
     Item,
     is_count,
     read_item,
@@ -46,8 +49,8 @@ from .outbox_items import (
 )
 from .owners import OwnerLock
 
-__all__ = ["ATTENTION", "DISCARDED", "LEASE_SECONDS", "PENDING", "SENT", "STATES", "ClaimLost",
-           "Item", "Outbox", "OutboxError"]  # fmt: skip
+__all__ = ["ATTENTION", "DISCARDED", "LEASE_SECONDS", "PENDING", "SENT", "STATES", "WITHDRAWN",
+           "ClaimLost", "Item", "Outbox", "OutboxError"]  # fmt: skip
 
 #: The longest notice kept (it is the plugin's own text, with names in it).
 NOTICE_LIMIT = 2000
@@ -71,7 +74,7 @@ class Outbox(Claims):
     ...         outbox.add("weighing:1", "SW_001 21.4 g", {"weight": 21.4})
     ...         outbox.counts()
     True
-    {'pending': 1, 'sent': 0, 'attention': 0, 'discarded': 0}
+    {'pending': 1, 'sent': 0, 'attention': 0, 'discarded': 0, 'withdrawn': 0}
     """
 
     def __init__(self, path: str | Path, busy_timeout: float = 30.0) -> None:
@@ -224,6 +227,20 @@ class Outbox(Claims):
                 "UPDATE items SET state = ?, owner = NULL, updated = ? "
                 "WHERE id = ? AND state IN (?, ?)",
                 (DISCARDED, time.time(), item_id, PENDING, ATTENTION),
+            )
+            return cursor.rowcount == 1
+
+    def withdrawn(self, item_id: int, progress: dict[str, Any]) -> bool:
+        """Mark a sent item withdrawn, its records' fate in ``progress``; False if it is not sent.
+
+        One transaction: of two people withdrawing one item at once, one marks it (the other's
+        DELETEs found the records gone, and it is told the item is withdrawn already).
+        """
+        with self._file.writing() as db:
+            cursor = db.execute(
+                "UPDATE items SET state = ?, progress = ?, owner = NULL, updated = ? "
+                "WHERE id = ? AND state = ?",
+                (WITHDRAWN, json.dumps(progress), time.time(), item_id, SENT),
             )
             return cursor.rowcount == 1
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pybpod_alyx_module.alyx.server_words import bounded
+from pybpod_alyx_module.errors import PluginError
 
 from .outbox_db import OutboxFile
 from .outbox_errors import damaged
@@ -28,7 +29,7 @@ LEASE_SECONDS = 30 * 60
 _OWNER_ID = re.compile(r"[0-9a-f]{32}")
 
 
-class ClaimLost(Exception):
+class ClaimLost(PluginError):
     """This process no longer owns an item (it was thought dead): it must stop sending it."""
 
 
@@ -105,13 +106,23 @@ class Claims:
         """Commit a step's progress; raises :class:`ClaimLost` if this process lost the item."""
         self._owned_update(item_id, "progress = ?", (json.dumps(progress),))
 
-    def finish(self, item_id: int, progress: dict[str, Any]) -> None:
-        """Every record of the item is on Alyx (this try counts as one)."""
+    def finish(
+        self,
+        item_id: int,
+        progress: dict[str, Any],
+        note: str | None = None,
+        fix: str | None = None,
+    ) -> None:
+        """Every record of the item is on Alyx (this try counts as one).
+
+        ``note`` and ``fix``: what was left out, and what to do (a location Alyx lacks),
+        kept as the sent item's "Why" and "What to do"; none by default.
+        """
         self._owned_update(
             item_id,
             "state = ?, progress = ?, attempts = attempts + 1, owner = NULL, "
-            "last_error = NULL, fix = NULL",
-            (SENT, json.dumps(progress)),
+            "last_error = ?, fix = ?",
+            (SENT, json.dumps(progress), _bounded_or_none(note), _bounded_or_none(fix)),
         )
 
     def postpone(self, item_id: int, error: str, delay: float, server_failure: bool) -> None:
@@ -145,6 +156,10 @@ class Claims:
             )
             if cursor.rowcount != 1:
                 raise ClaimLost(f"outbox item {item_id} is no longer this process's to send")
+
+
+def _bounded_or_none(words: str | None) -> str | None:
+    return None if words is None else bounded(words)
 
 
 def _names_a_process(owner: object) -> bool:

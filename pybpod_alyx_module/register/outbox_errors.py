@@ -13,6 +13,7 @@ import sqlite3
 from pathlib import Path
 
 from pybpod_alyx_module.alyx.server_words import bounded
+from pybpod_alyx_module.errors import PluginError
 
 #: What SQLite and the system raise about the file (the text of a damaged one may not decode).
 FAILURES = (sqlite3.Error, OSError, UnicodeDecodeError)
@@ -22,7 +23,7 @@ _DAMAGE_SIGNS = ("malformed", "not a database", "Could not decode")
 _BUSY, _LOCKED, _IOERR, _CORRUPT, _FULL, _NOTADB = 5, 6, 10, 11, 13, 26
 
 
-class OutboxError(Exception):
+class OutboxError(PluginError):
     """The outbox file cannot be used: the message names it, says what is wrong and the fix."""
 
 

@@ -20,7 +20,9 @@ PENDING = "pending"
 SENT = "sent"
 ATTENTION = "attention"
 DISCARDED = "discarded"
-STATES = (PENDING, SENT, ATTENTION, DISCARDED)
+#: Sent, then its records removed from Alyx by a person (:mod:`.withdraw`).
+WITHDRAWN = "withdrawn"
+STATES = (PENDING, SENT, ATTENTION, DISCARDED, WITHDRAWN)
 
 
 @dataclass(frozen=True)

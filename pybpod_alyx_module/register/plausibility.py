@@ -9,12 +9,21 @@ with the reason, wherever it came from. This module is that one place; the typed
 
 Times are the rig's naive local times (see :mod:`.session_file`), compared with the rig's
 own clock (:func:`rig_now`).
+
+Beyond what cannot be true lies what is unusual: ``2340`` g for a mouse that weighed 23.5 g
+yesterday is a possible weight, but a typo (a digit more) or a wrong unit far more often.
+:func:`unusual_weight` and :func:`unusual_water` say why such a typed amount needs a second
+look; the GUI asks for a confirmation, ``pybpod-alyx weigh`` for ``--confirm-unusual``.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from pybpod_alyx_module.errors import PluginError
 
 #: How far ahead of the rig's clock a session may seem to start or end: clocks of two
 #: computers (the one that wrote the file, the one registering it) drift apart a little.
@@ -26,7 +35,7 @@ LONGEST_SESSION = datetime.timedelta(hours=48)
 EARLIEST_START = datetime.datetime(2010, 1, 1)
 
 
-class ImplausibleValue(ValueError):
+class ImplausibleValue(PluginError, ValueError):
     """A value that cannot be true (a weight of 19,400 g); the message says the range."""
 
 
@@ -62,6 +71,18 @@ WATER = Quantity("amount of water in mL", "mL", 0.0, 100.0)
 #: A day's trials are hundreds, a few thousand at most.
 CORRECT_TRIALS = Quantity("number of correct trials", "trials", 0, 100_000)
 
+#: A weight below or above these fractions of the subject's last weighing (or, without one,
+#: of its reference weight) is no real change: a mouse under water restriction is kept above
+#: ~80 % of its reference and loses a few % a day; one back on free water regains ~20 %; a
+#: young one grows ~30 % in a month. A digit too many or too few is x10 or x0.1, grams typed
+#: as kilograms x0.001.
+USUAL_WEIGHT_RATIO = (0.6, 1.5)
+#: A mouse drinks 1 to 3 mL a day (40 mL/kg on restriction): above this, or above
+#: :data:`USUAL_WATER_FACTOR` times what Alyx expects the subject to get today (a rat's
+#: is more), an amount of water is unusual (``50`` typed for ``0.5`` mL).
+USUAL_WATER_ML = 5.0
+USUAL_WATER_FACTOR = 3.0
+
 
 def plausible(quantity: Quantity, amount: float, shown: str | None = None) -> float:
     """``amount`` if it is within ``quantity``'s range (not NaN, not infinite), else refused.
@@ -79,6 +100,88 @@ def plausible(quantity: Quantity, amount: float, shown: str | None = None) -> fl
     if not quantity.low <= amount <= quantity.high:  # also False for NaN
         raise ImplausibleValue(quantity.refusal(f"{amount:g}" if shown is None else shown))
     return amount
+
+
+def last_weighing(fields: Mapping[str, Any]) -> tuple[float, str] | None:
+    """The latest of a subject's ``weighings`` (its Alyx fields): ``(grams, date_time)``.
+
+    Weighings whose weight is not a positive number are passed over; ``None`` when no
+    weighing is left (none downloaded, or none on Alyx).
+
+    >>> last_weighing({"weighings": [{"date_time": "2026-11-30T09:12:00", "weight": 23.5},
+    ...                              {"date_time": "2026-11-29T09:05:00", "weight": 23.9}]})
+    (23.5, '2026-11-30T09:12:00')
+    """
+    weighings = fields.get("weighings")
+    found = [
+        (str(w.get("date_time") or ""), float(w["weight"]))
+        for w in (weighings if isinstance(weighings, list) else [])
+        if isinstance(w, Mapping) and _positive(w.get("weight"))
+    ]
+    if not found:
+        return None
+    when, grams = max(found)
+    return grams, when
+
+
+def unusual_weight(grams: float, fields: Mapping[str, Any]) -> str | None:
+    """Why a plausible weight looks like a slip, against the subject's Alyx ``fields``, or ``None``.
+
+    It is compared with the last weighing (:func:`last_weighing`), else with the
+    ``reference_weight``; outside :data:`USUAL_WEIGHT_RATIO` of it, it is unusual. With
+    neither, nothing says what is usual: ``None``.
+
+    >>> unusual_weight(2340, {"reference_weight": 23.5})
+    '2340 g is about 100 times the reference weight (23.5 g): a typo or a wrong unit?'
+    >>> unusual_weight(21.0, {"reference_weight": 23.5}) is None
+    True
+    """
+    last = last_weighing(fields)
+    reference = fields.get("reference_weight")
+    if last is not None:
+        basis, against = last[0], f"the last weighing ({last[0]:g} g on {_moment(last[1])})"
+    elif _positive(reference):
+        basis, against = float(reference), f"the reference weight ({float(reference):g} g)"
+    else:
+        return None
+    ratio = grams / basis
+    low, high = USUAL_WEIGHT_RATIO
+    if low <= ratio <= high:
+        return None
+    times = f"about {ratio:.0f} times" if ratio >= 2 else f"{ratio * 100:.0f} % of"
+    return f"{grams:g} g is {times} {against}: a typo or a wrong unit?"
+
+
+def unusual_water(ml: float, fields: Mapping[str, Any]) -> str | None:
+    """Why a plausible amount of water looks like a slip, or ``None``.
+
+    More than :data:`USUAL_WATER_ML`, and more than :data:`USUAL_WATER_FACTOR` times the
+    ``expected_water`` Alyx computed for the subject (its Alyx ``fields``), is unusual.
+
+    >>> unusual_water(50, {"expected_water": 1.2})
+    '50 mL of water is far more than a day needs (Alyx expects 1.2 mL today): a typo or a wrong unit?'
+    >>> unusual_water(0.8, {}) is None
+    True
+    """
+    expected = fields.get("expected_water")
+    expected = float(expected) if _positive(expected) else None
+    limit = max(USUAL_WATER_ML, USUAL_WATER_FACTOR * (expected or 0.0))
+    if ml <= limit:
+        return None
+    said = f"Alyx expects {expected:g} mL today" if expected else f"{USUAL_WATER_ML:g} mL is a lot"
+    return f"{ml:g} mL of water is far more than a day needs ({said}): a typo or a wrong unit?"
+
+
+def _positive(value: Any) -> bool:
+    """True for a real number above 0 (not a bool, not NaN, not infinite)."""
+    return (
+        isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < float("inf")
+    )
+
+
+def _moment(date_time: str) -> str:
+    """An Alyx ``date_time`` as a person reads it: ``2026-11-30 09:12``."""
+    return date_time[:16].replace("T", " ") or "an unknown date"
 
 
 def rig_now() -> datetime.datetime:

@@ -23,6 +23,8 @@ from pybpod_alyx_module.sync.errors import ProjectError, UnsafeProjectPath
 from pybpod_alyx_module.sync.paths import ProjectFolder, is_link
 from pybpod_alyx_module.sync.project_files import not_a_project, project_folder, read_document
 
+from .session_file import session_file_in
+
 #: The JSON key of a PyBpod document's uuid4 (``sca`` header).
 UUID4_KEY = "__UUID4__"
 
@@ -39,7 +41,7 @@ class SubjectOnDisk:
 @dataclass
 class ProjectOnDisk:
     """A project folder as registering sees it (what :func:`~.project_sessions.alyx_subjects`
-    and :func:`~.queueing.queue_sessions` take, like a loaded PyBpod project)."""
+    and :meth:`~.registrar.Registrar.of` take, like a loaded PyBpod project)."""
 
     path: str
     name: str
@@ -98,7 +100,7 @@ def session_files(project_folder: str | Path) -> list[Path]:
         for setup in _folders(inside, setups, links):
             sessions = f"{setups}/{setup}/sessions"
             for session in _folders(inside, sessions, links):
-                csv_file = inside.root / sessions / session / f"{session}.csv"
+                csv_file = session_file_in(inside.root / sessions / session)
                 if os.path.lexists(csv_file):
                     found.append(csv_file)
     found += [inside.root / link for link in links]

@@ -7,6 +7,11 @@ an Alyx nickname, must not receive another animal's records. What cannot be regi
 is reported with its reason, never guessed. Every session and value goes through
 :mod:`.plausibility`, as typed values do.
 
+What the operator typed in the GUI for a run (:class:`TypedValues`: the weight read on the
+scale before it, the water given when the task reports none) joins the task's values in the
+same read of the session file, so the weighing and the water are sent with the session,
+exactly once, through the outbox.
+
 The project is a loaded PyBpod project (the GUI's) or a folder read by
 :func:`~.project_reader.read_project` (the command line's): both have ``path`` and
 ``subjects`` (each with ``name``, ``uuid4`` and its document ``data``).
@@ -14,6 +19,7 @@ The project is a loaded PyBpod project (the GUI's) or a folder read by
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -28,12 +34,13 @@ from .plausibility import rig_now, session_times_problem
 from .project_reader import session_files
 from .records import AlyxSubject, registration_key, session_registration
 from .session_file import RecordedSession, SessionFileError, read_session
-from .values import ReportedValueError, row_names, subject_values
+from .values import ReportedValueError, TaskValues, row_names, subject_values
 
 __all__ = [
     "PreparedSessions",
     "Registration",
     "SessionProblem",
+    "TypedValues",
     "alyx_subjects",
     "prepare_sessions",
     "session_files",
@@ -55,6 +62,34 @@ class SessionProblem:
 
     session: str
     reason: str
+
+
+@dataclass(frozen=True)
+class TypedValues:
+    """What the operator typed for a run, per PyBpod subject uuid4: grams weighed before it,
+    millilitres of water given after it (the GUI's dialogs; each value checked there).
+
+    Precedence, per subject: the typed weight wins over a weight the task reported (the
+    operator read it on the scale just now); the task's water wins over typed water (the
+    task counted every drop it gave, the dialog only asks when it did not).
+
+    Examples
+    --------
+    >>> typed = TypedValues(weights_g={"u1": 23.4}, water_ml={"u1": 0.3})
+    >>> typed.applied("u1", TaskValues(weight_g=22.0, water_ml=0.8))
+    TaskValues(water_ml=0.8, weight_g=23.4, n_correct_trials=None, narrative='')
+    >>> typed.applied("u2", TaskValues(weight_g=22.0))
+    TaskValues(water_ml=None, weight_g=22.0, n_correct_trials=None, narrative='')
+    """
+
+    weights_g: Mapping[str, float] = field(default_factory=dict)
+    water_ml: Mapping[str, float] = field(default_factory=dict)
+
+    def applied(self, uuid4: str, task: TaskValues) -> TaskValues:
+        """The task's values of one subject with what was typed for it."""
+        water = task.water_ml if task.water_ml is not None else self.water_ml.get(uuid4)
+        weight = self.weights_g.get(uuid4, task.weight_g)
+        return dataclasses.replace(task, weight_g=weight, water_ml=water)
 
 
 @dataclass
@@ -92,6 +127,7 @@ def prepare_sessions(
     project_folder: str | Path | None,
     since: datetime.date | None = None,
     now: datetime.datetime | None = None,
+    typed: TypedValues | None = None,
 ) -> PreparedSessions:
     """Read each session file and build its registrations (one per Alyx subject).
 
@@ -102,6 +138,8 @@ def prepare_sessions(
         refused. ``None`` reads the files wherever they are (and names no task file).
     now
         The rig's clock, for the plausibility of the sessions' times (now by default).
+    typed
+        What the operator typed for these sessions (a run's, in the GUI).
     """
     prepared = PreparedSessions()
     inside = None if project_folder is None else ProjectFolder(project_folder)
@@ -132,9 +170,10 @@ def prepare_sessions(
             subject = subjects.get(named.uuid4)
             if subject is None:
                 continue
-            payload = session_registration(
-                session, subject, values[named.uuid4], options, project_folder
-            )
+            own = values[named.uuid4]
+            if typed is not None:
+                own = typed.applied(named.uuid4, own)
+            payload = session_registration(session, subject, own, options, project_folder)
             prepared.registrations.append(
                 Registration(
                     key=registration_key(session.uuid4, subject),

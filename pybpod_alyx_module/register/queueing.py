@@ -1,35 +1,33 @@
-"""Queueing a project's sessions, or a weighing, into the outbox: what the CLI and the GUI call.
+"""Putting registrations into the outbox: what is new, what was queued before, what was given up.
 
 A session queued before is not queued twice, and one a person discarded stays discarded:
-only naming it (``again``) queues it anew. A dry run goes through the same steps without
-writing, so it shows exactly what a real run would queue.
-
-With a project and its outbox at hand (so not run as a doctest)::
-
-    report = queue_sessions(outbox, project, options)
-    report.queued, report.already, [p.reason for p in report.problems]
-    # (3, 12, ['it never ended (no SESSION-ENDED row: …'])
+only naming it (``again``) queues it anew. A dry run goes through the same planning
+without writing, so it shows exactly what a real run would queue.
+:class:`~.registrar.Registrar` is what the command line and the GUI call; this module is
+the outbox's side of it.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Collection, Iterable
+from collections.abc import Container
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
-from .options import RegisterOptions
-from .outbox import DISCARDED, Outbox
-from .project_sessions import (
-    Registration,
-    SessionProblem,
-    alyx_subjects,
-    prepare_sessions,
-    session_files,
-)
+from .outbox import DISCARDED, Item, Outbox
+from .project_sessions import PreparedSessions, Registration, SessionProblem
 from .records import AlyxSubject, alyx_time, weighing_key, weighing_registration
 from .times import ServerTimes
+
+
+class _AnyKey:
+    """``again`` when a person asked for a session by name: any of its items may be queued anew."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+
+#: ``again`` for every registration planned (the GUI's "Register in Alyx").
+ANY_KEY: Container[str] = _AnyKey()
 
 
 @dataclass
@@ -48,6 +46,9 @@ class QueueReport:
         The registrations queued now; in a dry run, those a real run would queue.
     discarded
         Registrations left out because a person discarded their item (``again`` queues one).
+    before
+        The items of the registrations queued before, as the outbox holds them (when they
+        were sent, their Alyx ids): what a person asking for a session again is told.
     """
 
     queued: int = 0
@@ -55,64 +56,32 @@ class QueueReport:
     problems: list[SessionProblem] = field(default_factory=list)
     registrations: list[Registration] = field(default_factory=list)
     discarded: list[Registration] = field(default_factory=list)
+    before: list[Item] = field(default_factory=list)
 
 
-def queue_sessions(
-    outbox: Outbox | None,
-    project: Any,
-    options: RegisterOptions,
-    files: Iterable[Path] | None = None,
-    since: datetime.date | None = None,
-    dry_run: bool = False,
-    again: Collection[str] = (),
+def plan_queue(
+    outbox: Outbox | None, prepared: PreparedSessions, again: Container[str] = ()
 ) -> QueueReport:
-    """Queue the registrations of a project's sessions (all, or ``files``).
+    """Which of ``prepared``'s registrations are new to ``outbox`` (``None``: no outbox yet).
 
-    Parameters
-    ----------
-    outbox
-        Where to queue; ``None`` (a dry run only) when there is no outbox yet.
-    again
-        Keys of discarded items to queue anew (a person asked for them by name).
-    dry_run
-        Write nothing: the report says what would be queued.
+    ``again``: keys of discarded items to queue anew (a person asked for them by name).
     """
-    report = plan_sessions(outbox, project, options, files, since, again)
-    if not dry_run and outbox is not None:
-        queue_planned(outbox, report, again)
-    return report
-
-
-def plan_sessions(
-    outbox: Outbox | None,
-    project: Any,
-    options: RegisterOptions,
-    files: Iterable[Path] | None = None,
-    since: datetime.date | None = None,
-    again: Collection[str] = (),
-) -> QueueReport:
-    """What :func:`queue_sessions` would queue, read from the sessions and the outbox."""
-    prepared = prepare_sessions(
-        session_files(project.path) if files is None else files,
-        alyx_subjects(project),
-        options,
-        project.path,
-        since=since,
-    )
-    report = QueueReport(problems=prepared.problems)
+    report = QueueReport(problems=list(prepared.problems))
+    queued = {item.key: item for item in outbox.items()} if outbox is not None else {}
     for registration in prepared.registrations:
-        state = outbox.state_of(registration.key) if outbox is not None else None
-        if state is None or (state == DISCARDED and registration.key in again):
+        item = queued.get(registration.key)
+        if item is None or (item.state == DISCARDED and registration.key in again):
             report.registrations.append(registration)
-        elif state == DISCARDED:
+        elif item.state == DISCARDED:
             report.discarded.append(registration)
         else:
             report.already += 1
+            report.before.append(item)
     return report
 
 
-def queue_planned(outbox: Outbox, report: QueueReport, again: Collection[str] = ()) -> None:
-    """Queue the registrations :func:`plan_sessions` found new; ``report`` says what was done.
+def queue_planned(outbox: Outbox, report: QueueReport, again: Container[str] = ()) -> None:
+    """Queue the registrations :func:`plan_queue` found new; ``report`` says what was done.
 
     One queued meanwhile by another process counts as queued before.
     """
@@ -124,6 +93,17 @@ def queue_planned(outbox: Outbox, report: QueueReport, again: Collection[str] = 
         else:
             report.already += 1
     report.registrations, report.queued = queued, len(queued)
+
+
+def water_registration(registration: Registration) -> Registration:
+    """Water typed after a run, for a session queued without it: an item of its own.
+
+    Its key is ``<session item>:water`` and it holds the same session (without the
+    weighing): the sender finds the session already on Alyx (same subject, same start)
+    and adds the water to it, once; the outbox sends one subject's items in order.
+    """
+    payload = dict(registration.payload, weighing=None)
+    return Registration(f"{registration.key}:water", f"{registration.label} water", payload)
 
 
 def queue_weighing(

@@ -18,24 +18,29 @@ by a later attempt means the record may be on Alyx without its answer having rea
 
 Every answer — created, found or changed — goes through :func:`~.answers.checked` before
 it counts: an answer that is not the record sent leaves the item needing attention.
+
+This module never writes the outbox: each step's progress goes to the ``save`` the flush
+gives it (:mod:`.flush` is the one owner of an item's state), and what the user must be
+told (a location Alyx does not have) is in the progress it returns.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pybpod_alyx_module.alyx import AlyxClient, AlyxError, NotFoundError
+from pybpod_alyx_module.errors import PluginError
 from pybpod_alyx_module.sync.subjects import server_origin
 
 from .answers import UncheckedAnswer, checked, moved, session_identity
 from .identity import ENDPOINTS, find_record, find_session
-from .locations import Locations
+from .locations import UNPLACED, Locations
 from .numbering import ChangeRefused, next_number, settle
-from .outbox import PENDING, Item, Outbox
+from .outbox import Item
 from .records import payload_times
 from .session_days import DaySession, SessionDays, read_sessions, session_day
 from .times import ServerTimes
@@ -50,8 +55,12 @@ PAUSE_SECONDS = (0.2, 1.0)
 _NUMBER_TAKEN = ("same subject, date and number", "actions_session_name")
 
 
-class WrongServer(Exception):
+class WrongServer(PluginError):
     """The item's subject was not synced from the Alyx we are sending to (or from none known)."""
+
+
+#: ``save(progress)``: commit an item's progress so far (the flush's, see :mod:`.flush`).
+SaveProgress = Callable[[dict[str, Any]], None]
 
 
 @dataclass
@@ -59,30 +68,34 @@ class SendContext:
     """What every item of one flush shares: the server, its locations, the sessions read."""
 
     alyx: AlyxClient
-    outbox: Outbox
     locations: Locations = field(default_factory=Locations)
     session_days: SessionDays = field(default_factory=SessionDays)
 
     @classmethod
-    def open(cls, alyx: AlyxClient, outbox: Outbox) -> SendContext:
-        """Ask the server for its locations (this also logs in, before any worker starts)."""
+    def open(cls, alyx: AlyxClient, pending: Iterable[dict[str, Any]]) -> SendContext:
+        """Ask the server for its locations (this also logs in, before any worker starts).
+
+        ``pending``: the payloads of the items to send, whose days are read once each.
+        """
         locations = Locations.of(alyx.list("locations"))
-        pending = SessionDays.for_payloads(item.payload for item in outbox.items(PENDING))
-        return cls(alyx, outbox, locations, pending)
+        return cls(alyx, locations, SessionDays.for_payloads(pending))
 
     @property
     def server(self) -> str:
         return server_origin(self.alyx.api_root)
 
 
-def send_item(item: Item, context: SendContext, numbers: bool = True) -> dict[str, Any]:
+def send_item(
+    item: Item, context: SendContext, save: SaveProgress, numbers: bool = True
+) -> dict[str, Any]:
     """Send every step of ``item`` not done yet; returns its progress.
 
-    Each step's result is committed together with the "posting" mark of the next step,
-    and the last one by the caller's :meth:`~.outbox.Outbox.finish`. The session's
-    number is settled last, and only with ``numbers`` (a flush settles the numbers once
-    it has created what it had to: see :mod:`.flush`); the progress then says whether
-    it was (:func:`numbers_settled`).
+    Each step's result is committed (``save``) together with the "posting" mark of the
+    next step, and the last one by the caller's :meth:`~.outbox.Outbox.finish`. The
+    session's number is settled last, and only with ``numbers`` (a flush settles the
+    numbers once it has created what it had to: see :mod:`.flush`); the progress then says
+    whether it was (:func:`numbers_settled`). A session registered without its location
+    says why in its progress (:data:`~.locations.UNPLACED`).
 
     Raises whatever the client raises (:class:`~pybpod_alyx_module.alyx.AlyxError`),
     :class:`WrongServer`, :class:`~.answers.UncheckedAnswer`,
@@ -96,11 +109,10 @@ def send_item(item: Item, context: SendContext, numbers: bool = True) -> dict[st
     times = payload_times(payload)
     uncertain = progress.pop(POSTING, None)  # an earlier attempt's mark
 
-    def save() -> None:
-        context.outbox.save_progress(item.id, progress)
-
     if payload["kind"] == "session" and "session" not in progress:
-        progress["session"] = _send_session(payload, context, times, uncertain, progress, save)
+        progress["session"] = _send_session(
+            payload, context, times, uncertain, progress, lambda: save(progress)
+        )
     steps = [step for step in ("weighing", "water") if payload.get(step) and step not in progress]
     for step in steps:
         body = dict(payload[step])
@@ -112,7 +124,7 @@ def send_item(item: Item, context: SendContext, numbers: bool = True) -> dict[st
         )
         if found is None:
             progress[POSTING] = step
-            save()
+            save(progress)
             answer = context.alyx.post(ENDPOINTS[step], body)
             progress.pop(POSTING)
             record = checked(step, answer, body, times)
@@ -162,7 +174,7 @@ def _send_session(
     found = find_session(alyx, body, identity, times, day, search=uncertain == "session")
     if found is not None:
         return {"id": found.id, "number": found.number, "found": True}
-    _choose_location(payload, body, context)
+    unplaced = _choose_location(payload, body, context)
     progress[POSTING] = "session"
     save()
     for attempt in range(1, CREATE_TRIES + 1):
@@ -179,7 +191,8 @@ def _send_session(
         progress.pop(POSTING)
         start = times.server_wall(body["start_time"])
         days.created(payload, DaySession(record.id, record.number, start))
-        return {"id": record.id, "number": record.number}
+        created = {"id": record.id, "number": record.number}
+        return dict(created, **{UNPLACED: unplaced}) if unplaced else created
     raise AssertionError("unreachable: the last try raises")
 
 
@@ -243,21 +256,20 @@ def _number_taken(error: AlyxError) -> bool:
     return error.status in (400, 409, 500) and any(marker in words for marker in _NUMBER_TAKEN)
 
 
-def _choose_location(payload: dict[str, Any], body: dict[str, Any], context: SendContext) -> None:
-    """Name the setup's location if the server has it in the subject's lab; else say why once."""
+def _choose_location(
+    payload: dict[str, Any], body: dict[str, Any], context: SendContext
+) -> str | None:
+    """Name the setup's location if the server has it in the subject's lab; else say why.
+
+    Without it, the setup's location is kept in the session's ``json``; the reason is
+    returned, for the item's note (:func:`~.locations.location_note`).
+    """
     location = payload.get("location")
     if not location:
-        return
-    lab = str(body.get("lab") or "")
-    problem = context.locations.problem(location, lab)
+        return None
+    problem = context.locations.problem(location, str(body.get("lab") or ""))
     if problem is None:
         body["location"] = location
-        return
+        return None
     body["json"] = dict(body["json"], pybpod_location=location)
-    context.outbox.notice(
-        f"location:{context.server}:{location}:{lab}",
-        f"Alyx at {context.server}: {problem}. Sessions of {lab or 'unknown-lab'} subjects "
-        f"from setup '{body['json'].get('pybpod_setup')}' are registered without a location "
-        "(the name is kept in their json). Create the location in the subject's lab in Alyx "
-        "(admin site, Lab locations), or map the setup onto one with ALYX_PLUGIN_LOCATIONS.",
-    )
+    return problem

@@ -28,6 +28,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pybpod_alyx_module.errors import PluginError
 from pybpod_alyx_module.sync.errors import UnsafeProjectPath
 from pybpod_alyx_module.sync.paths import ProjectFolder
 
@@ -63,7 +64,7 @@ _MSG, _INFO = 4, 5
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 
 
-class SessionFileError(Exception):
+class SessionFileError(PluginError):
     """A session file that cannot be read, with the reason and the file's path."""
 
 
@@ -110,6 +111,21 @@ class RecordedSession:
     values: dict[str, str] = field(default_factory=dict)
 
 
+def session_file_in(folder: str | Path) -> Path:
+    """The session file of a PyBpod session folder: ``<session>/<session>.csv``.
+
+    The one place this layout is written down: PyBpod names a session's folder and its file
+    after the session (``Session.path`` is ``<setup>/sessions/<name>``).
+
+    Examples
+    --------
+    >>> session_file_in("sessions/20260105-090000").as_posix()
+    'sessions/20260105-090000/20260105-090000.csv'
+    """
+    folder = Path(folder)
+    return folder / f"{folder.name}.csv"
+
+
 def read_session(
     path: str | Path,
     values: Collection[str] | None = None,
@@ -135,7 +151,7 @@ def read_session(
     path = Path(path)
     status = _status(path)
     if status is not None and stat.S_ISDIR(status.st_mode):
-        path = path / f"{path.name}.csv"
+        path = session_file_in(path)
     if inside is not None:
         try:
             inside.check(path)

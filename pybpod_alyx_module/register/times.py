@@ -40,6 +40,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pybpod_alyx_module.errors import PluginError
+
 if TYPE_CHECKING:
     from .options import RegisterOptions
 
@@ -51,7 +53,7 @@ SERVER_SETTING = "ALYX_PLUGIN_SERVER_TIME_ZONE"
 DAY = 24 * 3600
 
 
-class TimeZoneError(ValueError):
+class TimeZoneError(PluginError, ValueError):
     """A time zone setting names no zone this computer knows."""
 
 

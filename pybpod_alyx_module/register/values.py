@@ -17,6 +17,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pybpod_alyx_module.errors import PluginError
+from pybpod_alyx_module.value_names import (
+    N_CORRECT_TRIALS,
+    NARRATIVE,
+    REPORTED_VALUES,
+    WATER_ML,
+    WEIGHT_G,
+)
+
 from .plausibility import (
     CORRECT_TRIALS,
     WATER,
@@ -30,23 +39,11 @@ from .plausibility import (
 if TYPE_CHECKING:
     from .session_file import SessionSubject
 
-WATER_ML = "alyx_water_ml"
-WEIGHT_G = "alyx_weight_g"
-N_CORRECT_TRIALS = "alyx_n_correct_trials"
-NARRATIVE = "alyx_narrative"
-
-#: Every name the plugin reads, with what it means (for messages and the user guide).
-REPORTED_VALUES = {
-    WATER_ML: "water given during the session, in millilitres",
-    WEIGHT_G: "the subject's weight, in grams",
-    N_CORRECT_TRIALS: "the number of correct trials",
-    NARRATIVE: "a free-text note for the session",
-}
 #: The values that are one animal's: reported once, they cannot stand for several.
 _PER_ANIMAL = (WEIGHT_G, WATER_ML)
 
 
-class ReportedValueError(ValueError):
+class ReportedValueError(PluginError, ValueError):
     """A reported value that cannot be what its name says (e.g. a weight of 'heavy')."""
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Callable, NamedTuple
 
+from pybpod_alyx_module.errors import Cancelled
 from pybpod_alyx_module.pybpod_internals import create_subject, remove_subjects
 
 from .plan import SubjectProblem, SubjectUpdate, SyncPlan
@@ -32,7 +33,7 @@ class Answer(str, Enum):
     CANCEL = "cancel"
 
 
-class SyncCancelled(Exception):
+class SyncCancelled(Cancelled):
     """The user cancelled the sync; nothing was changed."""
 
 

@@ -1,11 +1,10 @@
-"""PyBpod's JSON documents: the header every subject, user and setup file starts with."""
+"""PyBpod's JSON documents: the header every subject, user and project file starts with."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pybpodgui_api
-from sca.formats import json as sca_json
+from pybpod_alyx_module.pybpod_internals import pybpod_document
 
 #: What each kind of document says it is about, in PyBpod's own words.
 ABOUT = {
@@ -17,9 +16,4 @@ ABOUT = {
 
 def new_document(uuid4: Any, kind: str) -> Any:
     """An empty document with PyBpod's header, as PyBpod itself writes one of this ``kind``."""
-    return sca_json.scadict(
-        uuid4_id=uuid4,
-        software=f"PyBpod GUI API v{pybpodgui_api.__version__}",
-        def_url="http://pybpod.readthedocs.org",
-        def_text=f"This file contains information about {ABOUT[kind]}.",
-    )
+    return pybpod_document(uuid4, ABOUT[kind])

@@ -6,8 +6,10 @@ command line, the GUI's status line) reports them all; none leaves a traceback.
 
 from __future__ import annotations
 
+from pybpod_alyx_module.errors import PluginError
 
-class ProjectError(Exception):
+
+class ProjectError(PluginError):
     """A folder that is not a PyBpod project, or one PyBpod cannot load."""
 
 

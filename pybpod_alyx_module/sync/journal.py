@@ -1,9 +1,9 @@
 """Whole-sync atomicity: a journal of the commit's moves, rolled forward after a kill.
 
 A save first makes the staging folder ``.alyx-staging`` (it marks a save in progress),
-then *stages* every new file beside the file it replaces (``.<name>.<random>.alyx-tmp``)
-or, for new subject and user folders, whole under ``.alyx-staging/``. None of that is
-visible to PyBpod. Then it writes the journal (``.alyx-journal.json``, one compact file,
+then *stages* every file under it: a rewritten one as ``.alyx-staging/files/<n>.alyx-tmp``
+(beside the file it replaces, ``.<name>.<random>.alyx-tmp``, when that file is on another
+file system), new subject and user folders whole. None of that is visible to PyBpod. Then it writes the journal (``.alyx-journal.json``, one compact file,
 flushed, by rename) listing the commit's moves, and only then makes the moves. So,
 whenever the process dies:
 

@@ -45,11 +45,17 @@ class SubjectAdd:
 
 @dataclass(frozen=True)
 class SubjectUpdate:
-    """A local Alyx subject whose saved fields differ from Alyx's."""
+    """A local Alyx subject whose saved fields differ from Alyx's.
+
+    ``changed`` names every field that differs; ``added`` those of them the local subject
+    had no value for yet (absent or ``None``): the first ``--details`` download brings
+    every subject's weighings and water, which replaces nothing.
+    """
 
     subject: Any
     fields: dict[str, Any]
     changed: tuple[str, ...]
+    added: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -57,8 +63,10 @@ class SubjectUpdate:
 
     @property
     def needs_consent(self) -> bool:
-        """True if details change, not only values Alyx derives (age, water budget)."""
-        return any(key not in DERIVED for key in self.changed)
+        """True if a local value would be replaced, other than one Alyx derives (age, water
+        budget): a field the subject did not have yet is an addition, never a question."""
+        added = set(self.added)
+        return any(key not in DERIVED and key not in added for key in self.changed)
 
 
 @dataclass(frozen=True)
@@ -190,7 +198,8 @@ def _plan_update(plan: SyncPlan, subject: Any, record: dict[str, Any]) -> None:
     saved = alyx_data(subject)
     changed = tuple(key for key, value in fields.items() if saved.get(key) != value)
     if changed:
-        plan.to_update.append(SubjectUpdate(subject, fields, changed))
+        added = tuple(key for key in changed if saved.get(key) is None)
+        plan.to_update.append(SubjectUpdate(subject, fields, changed, added))
     else:
         plan.unchanged += 1
 

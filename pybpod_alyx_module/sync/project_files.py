@@ -1,13 +1,11 @@
-"""Opening a PyBpod project folder without the GUI (``pybpodgui_api`` models only).
+"""Opening a PyBpod project folder without the GUI, and naming what is wrong with a broken one.
 
-Sessions are not read: a headless project knows each session folder by its name only
-(so that PyBpod's own ``save`` keeps it), never opens its file. PyBpod's session loader
-reads the whole file into memory, fails on bytes that are not UTF-8 and ``eval``-s the
-file's subject rows (a session file could run code); nothing headless needs what it
-reads (registration reads sessions with :mod:`pybpod_alyx_module.register.session_file`).
-PyBpod 1.8.2 builds a project's experiments, setups and sessions with
-``create_experiment``, ``create_setup`` and ``create_session``, then calls each one's
-``load``: the classes below replace those factories.
+The project is PyBpod's own model with its sessions left unread
+(:func:`~pybpod_alyx_module.pybpod_internals.new_headless_project`): a headless project
+knows each session folder by its name only (so that PyBpod's own ``save`` keeps it),
+never opens its file; registration reads sessions with
+:mod:`pybpod_alyx_module.register.session_file`. Importing this module needs no PyBpod
+(the folder checks and :func:`read_document` serve the outbox's reader too).
 """
 
 from __future__ import annotations
@@ -17,58 +15,19 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pybpodgui_api.models.experiment import Experiment
-from pybpodgui_api.models.project import Project
-from pybpodgui_api.models.session import Session
-from pybpodgui_api.models.setup import Setup
-from pybpodgui_api.models.subject import Subject
-
-from pybpod_alyx_module.pybpod_internals import subjects_set_aside
+from pybpod_alyx_module.pybpod_internals import new_headless_project
 
 from .errors import ProjectError
 from .journal import JOURNAL, STAGING, recover_interrupted_sync
 from .lock import LOCK_FILE
 
-__all__ = ["HeadlessProject", "ProjectError", "open_project", "project_folder", "read_document"]
+__all__ = ["ProjectError", "open_project", "project_folder", "read_document"]
 
 #: The documents PyBpod reads when it loads a project, as ``glob`` patterns; ``*`` is a
 #: folder whose document has the same name (``subjects/M1/M1.json``).
 _DOCUMENTS = ("users", "boards", "subjects", "experiments/*/setups")
 #: The largest project document read (bytes): a subject with years of weighings is < 1 MB.
 DOCUMENT_LIMIT = 16 * 2**20
-
-
-class UnreadSession(Session):
-    """A session folder known by its name alone: its file is never opened."""
-
-    def load(self, path: str) -> None:
-        self.name = os.path.basename(path)
-
-
-class HeadlessSetup(Setup):
-    """PyBpod's setup model, whose sessions are not read (:class:`UnreadSession`)."""
-
-    def create_session(self) -> Session:
-        return UnreadSession(self)
-
-
-class HeadlessExperiment(Experiment):
-    """PyBpod's experiment model, with :class:`HeadlessSetup` setups."""
-
-    def create_setup(self) -> Setup:
-        return HeadlessSetup(self)
-
-
-class HeadlessProject(Project):
-    """PyBpod's project model: subjects created in linear time (see ``subjects_set_aside``),
-    sessions not read (:class:`UnreadSession`)."""
-
-    def create_subject(self) -> Subject:
-        with subjects_set_aside(self):
-            return Subject(self)
-
-    def create_experiment(self) -> Experiment:
-        return HeadlessExperiment(self)
 
 
 def open_project(path: str | Path, create: bool = False) -> Any:
@@ -80,7 +39,7 @@ def open_project(path: str | Path, create: bool = False) -> Any:
     A sync interrupted in the folder is completed or undone first (:func:`project_folder`).
     """
     folder = project_folder(path)
-    project = HeadlessProject()
+    project = new_headless_project()
     if (folder / f"{folder.name}.json").is_file():
         try:
             project.load(str(folder))

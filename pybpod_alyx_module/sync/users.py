@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from pybpod_alyx_module.errors import PluginError
+
 from .documents import new_document
 from .names import folder_name_problem
 
@@ -19,7 +21,7 @@ from .names import folder_name_problem
 ALYX_CONNECTION = "ALYX"
 
 
-class UnsafeUserName(ValueError):
+class UnsafeUserName(PluginError, ValueError):
     """An Alyx user name that cannot be a PyBpod user folder."""
 
 

@@ -173,7 +173,8 @@ class Postgres:
         partial.replace(target)  # never leave a half-written cache behind
 
     def restore(self, source: Path) -> None:
-        self._run_client("pg_restore", "--no-owner", "-d", DATABASE_NAME, str(source))
+        # --no-acl: a migration grants to the role readaccess, which a new cluster lacks.
+        self._run_client("pg_restore", "--no-owner", "--no-acl", "-d", DATABASE_NAME, str(source))
 
     # -- helpers ----------------------------------------------------------------------
     def _client_args(self) -> list[str]:

@@ -137,3 +137,34 @@ def test_tojson_of_a_new_local_subject_works(alyx_gui):
 
     assert extra["uuid4"] == subject.uuid4
     assert "alyx_id" not in extra
+
+
+def assert_both_headers_in_view(details):
+    table = details._list.tableWidget
+    header = table.horizontalHeader()
+    names = [table.horizontalHeaderItem(i).text() for i in range(table.columnCount())]
+    assert names == ["Field", "Value"]
+    assert header.isVisible()
+    for column in (0, 1):  # each header's label is inside the table's view, not scrolled off
+        assert header.sectionViewportPosition(column) >= 0
+        assert header.sectionViewportPosition(column) + header.sectionSize(column) <= (
+            table.viewport().width()
+        )
+
+
+def test_the_value_header_stays_in_view_after_refresh(alyx_gui, synced, qtbot):
+    subject = synced.project.find_subject("SW_001")
+    details = open_details(alyx_gui, subject)
+    details.resize(600, 2000)  # every row in view: Qt sizes a column to the rows in view
+    qtbot.waitExposed(details)
+
+    details._refresh.click()
+    qtbot.waitUntil(lambda: not details.busy, timeout=30_000)
+    assert_both_headers_in_view(details)
+
+    subject.data["weighings"] = [  # weeks of weighings: a long row
+        {"date_time": f"2026-01-{day:02}T09:00:00", "weight": 20 + day / 10} for day in range(1, 29)
+    ]
+    details.refresh_rows()
+    assert_both_headers_in_view(details)
+    assert dict(details.rows())["Weighings"].startswith("22.8 g (2026-01-28T09:00:00)")

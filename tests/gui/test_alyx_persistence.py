@@ -55,3 +55,23 @@ def test_a_local_user_stays_local_after_reopen(alyx_gui, tmp_path):
     assert reopened.find_user("dave").connection == "local"
     assert reopened.loggeduser is None
     assert reopened.node.text(0) == "local"
+
+
+@pytest.mark.parametrize(("settings_user", "logged_in"), [("bob", "bob"), ("carol", None)])
+def test_with_several_alyx_users_the_settings_user_is_logged_in_again(
+    alyx_gui, tmp_path, pybpod_user_settings, monkeypatch, settings_user, logged_in
+):
+    from pybpod_alyx_module.sync.users import mark_alyx_user
+
+    project = alyx_gui.new_project("two")
+    for name in ("alice", "bob"):
+        user = project.create_user()
+        user.name = name
+        mark_alyx_user(user)
+    project.save(str(tmp_path / "two"))
+    project.close(silent=True)
+    monkeypatch.setattr(pybpod_user_settings, "ALYX_PLUGIN_USERNAME", settings_user, raising=False)
+
+    reopened = alyx_gui.editor.model.open_project(str(tmp_path / "two"))
+
+    assert getattr(reopened.loggeduser, "name", None) == logged_in

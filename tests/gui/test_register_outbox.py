@@ -83,7 +83,7 @@ def test_register_in_alyx_sends_a_session_run_earlier(
     assert [w["weight"] for w in weighings] == [22.5]
     assert [w["water_administered"] for w in water] == [0.6]
     assert session.alyx_state == "sent"
-    assert session.node.toolTip(0) == "Alyx: sent"
+    assert session.node.toolTip(0).startswith("Alyx: sent\nRegistered without a location")
 
     alyx_gui.trigger(session.node, "Register in Alyx")  # once more: nothing new on Alyx
     rig.wait_outbox("sent")
@@ -130,7 +130,9 @@ def test_outbox_window_retry_sends_what_waited_and_discard_gives_up_a_refused_it
     assert [row[1] for row in rows] == ["needs attention", "pending"]
     assert "nobody_on_alyx" in rows[0][4]  # the server's words
     assert rows[0][5]  # and what to do
+    assert rows[1][4] and rows[1][5]  # a pending item says why it waits, and what to do
     assert "Not sent now" in window.status
+    assert_fills_its_place(window)
 
     proxy.start()
     window.select(rig.registrar.view.items[1].id)
@@ -147,3 +149,63 @@ def test_outbox_window_retry_sends_what_waited_and_discard_gives_up_a_refused_it
     assert refused.alyx_state is None
     sessions = on_alyx(rig)[0]
     assert [s["start_time"][:10] for s in sessions] == ["2026-01-06"]
+
+
+def assert_fills_its_place(window):
+    """No empty band above the list; every column, header and all, inside the window."""
+    table = window._list.tableWidget
+    assert not window._list.bottomBar.isVisible()
+    assert table.geometry().top() <= 2  # the list starts at the window's top
+    header = table.horizontalHeader()
+    for column in range(table.columnCount()):
+        assert header.sectionSize(column) >= header.sectionSizeHint(column) or column >= 4
+        right = header.sectionViewportPosition(column) + header.sectionSize(column)
+        assert right <= table.viewport().width(), column
+    why = table.item(0, 4)
+    assert why is not None and table.rowHeight(0) >= header.height()  # long reasons wrap
+
+
+def test_withdraw_removes_a_sent_sessions_records_from_alyx_once(
+    request, alyx_gui, pybpod_user_settings, proxy, tmp_path, monkeypatch, pybpod_dialogs
+):
+    from pybpod_alyx_module.gui import project_state
+
+    rig = rig_with(request, alyx_gui, pybpod_user_settings, proxy, tmp_path, monkeypatch,
+                   (DAY_1, CAROL, DAY_1 + datetime.timedelta(minutes=40)))  # fmt: skip
+    alyx_gui.trigger(session_node(rig, DAY_1).node, "Register in Alyx")
+    rig.wait_outbox("sent")
+    assert [len(records) for records in on_alyx(rig)] == [1, 1, 1]
+    window = outbox_window(rig)
+    (item,) = rig.registrar.view.items
+
+    window.select(item.id)
+    window._withdraw.click()  # not connected: refused, nothing asked
+    assert "connect with Sync to Alyx" in window.status
+    assert pybpod_dialogs.titles("question") == []
+
+    project_state.connect(rig.project, rig.alyx())
+    pybpod_dialogs.answers.append("no")
+    window._withdraw.click()
+    assert [len(records) for records in on_alyx(rig)] == [1, 1, 1]  # "no": nothing deleted
+
+    pybpod_dialogs.answers.append("yes")
+    window._withdraw.click()
+    alyx_gui.qtbot.waitUntil(lambda: not window.busy, timeout=30_000)
+    rig.wait_outbox("withdrawn")
+
+    asked = [msg for _, title, msg in pybpod_dialogs.calls if title == "Withdraw from Alyx"]
+    assert len(asked) == 2
+    assert asked[1].startswith(f"Withdraw the session of {SUBJECT}")  # subject, kind, date
+    assert "started 2026-01-05 09:00" in asked[1]
+    assert "the weighing of carol_mouse_3 of 22.5 g on 2026-01-05 09:00" in asked[1]
+    assert "of 0.6 mL" in asked[1]
+    assert on_alyx(rig) == ([], [], [])
+    assert [row[1] for row in window.rows()] == ["withdrawn"]
+    assert window.rows()[0][4].startswith("withdrawn on ")
+    assert window.status.startswith(f"Withdrew item {item.id}")
+    assert session_node(rig, DAY_1).alyx_state is None  # no longer on Alyx
+
+    window.select(item.id)
+    window._withdraw.click()  # twice: said, not done again
+    assert "withdrawn already" in window.status
+    assert len([t for t in pybpod_dialogs.titles("question") if t == "Withdraw from Alyx"]) == 2

@@ -10,7 +10,15 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from register_gui_support import RUN_WAIT_MS, Rig, StoppableProxy, on_alyx, open_rig, weigh_dialog
+from register_gui_support import (
+    RUN_WAIT_MS,
+    SETUP,
+    Rig,
+    StoppableProxy,
+    on_alyx,
+    open_rig,
+    weigh_dialog,
+)
 
 pytestmark = pytest.mark.gui
 
@@ -51,7 +59,7 @@ def test_a_run_reaches_alyx_with_the_weight_typed_and_the_water_the_task_gave(ri
     assert [w["water_administered"] for w in water] == [0.8]
     assert water[0]["session"] == session["id"]
     assert rig.setup.sessions[0].alyx_state == "sent"
-    assert rig.setup.sessions[0].node.toolTip(0) == "Alyx: sent"
+    assert rig.setup.sessions[0].node.toolTip(0).startswith("Alyx: sent")
 
 
 def test_skip_runs_without_a_weight(rig):
@@ -170,8 +178,38 @@ def test_water_typed_after_the_run_reaches_alyx_with_the_session(rig):
     assert [(w["water_administered"], w["session"]) for w in water] == [(0.3, sessions[0]["id"])]
 
 
-def test_with_registering_off_a_run_is_not_sent_until_registered_by_hand(
+def test_a_location_alyx_lacks_is_on_the_sessions_node_and_in_the_outbox_with_what_to_do(
     rig, pybpod_user_settings, monkeypatch
+):
+    location = "rig_nobody_made_gui"
+    monkeypatch.setattr(pybpod_user_settings, "ALYX_PLUGIN_WEIGH_BEFORE_RUN", False, raising=False)
+    monkeypatch.setattr(
+        pybpod_user_settings, "ALYX_PLUGIN_LOCATIONS", {SETUP: location}, raising=False
+    )
+    rig.project.save(rig.project.path)
+    rig.press_run()
+    rig.wait_run_end()
+    rig.wait_outbox("sent")
+
+    state, why = rig.setup.sessions[0].node.toolTip(0).split("\n", 1)
+    assert state == "Alyx: sent"
+    assert why.startswith("Registered without a location: the Alyx at ")
+    assert f"has no location '{location}'" in why
+    assert f"Create the location '{location}' in lab hoferlab" in why
+    assert "ALYX_PLUGIN_LOCATIONS" in why
+    from pybpod_alyx_module.gui import outbox_window
+
+    rig.gui.trigger(rig.project.node, "Alyx outbox")
+    (row,) = outbox_window._windows[rig.project].rows()
+    assert row[1] == "sent" and f"no location '{location}'" in row[4]
+    assert f"Create the location '{location}'" in row[5]
+    with rig.alyx() as alyx:
+        detail = alyx.get(f"sessions/{on_alyx(rig)[0][0]['id']}")
+    assert detail["location"] is None and detail["json"]["pybpod_location"] == location
+
+
+def test_with_registering_off_a_run_is_not_sent_until_registered_by_hand(
+    rig, pybpod_user_settings, monkeypatch, pybpod_dialogs
 ):
     for name in ("ALYX_PLUGIN_REGISTER_SESSIONS", "ALYX_PLUGIN_WEIGH_BEFORE_RUN"):
         monkeypatch.setattr(pybpod_user_settings, name, False, raising=False)
@@ -186,3 +224,13 @@ def test_with_registering_off_a_run_is_not_sent_until_registered_by_hand(
     rig.wait_outbox("sent")
     sessions, _, water = on_alyx(rig)
     assert len(sessions) == 1 and [w["water_administered"] for w in water] == [0.8]
+
+    assert "Already in Alyx" not in pybpod_dialogs.titles()
+    rig.gui.trigger(rig.setup.sessions[0].node, "Register in Alyx")  # once more, by mistake
+    rig.gui.qtbot.waitUntil(lambda: "Already in Alyx" in pybpod_dialogs.titles())
+    rig.wait_outbox("sent")
+    told = next(msg for _, title, msg in pybpod_dialogs.calls if title == "Already in Alyx")
+    assert f"sent to Alyx on {datetime.date.today().isoformat()} " in told
+    assert f"(Alyx session {sessions[0]['id']})" in told
+    assert "Nothing was queued or sent again" in told
+    assert len(on_alyx(rig)[0]) == 1

@@ -10,7 +10,6 @@ fail the run, and an error is logged, never raised into PyBpod.
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -30,7 +29,9 @@ class Board:
 
 
 def _register_run(session: Any) -> None:
-    from pybpod_alyx_module.gui.registration import register_sessions_enabled, registrar_of
+    from pybpod_alyx_module.gui.registration import registrar_of
+    from pybpod_alyx_module.gui.registration_marks import session_file_of
+    from pybpod_alyx_module.gui.registration_settings import register_sessions_enabled
 
     setup = session.setup
     project = setup.project
@@ -39,7 +40,7 @@ def _register_run(session: Any) -> None:
         return
     if not any(_is_alyx(subject) for subject in setup.subjects):
         return
-    session_file = os.path.join(session.path, f"{session.name}.csv")
+    session_file = session_file_of(session)
 
     def after_run(view: Any) -> None:
         setup.show_alyx_water_dialog(session_file, view.queued, notes["remaining_ml"])

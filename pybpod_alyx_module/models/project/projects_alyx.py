@@ -6,6 +6,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from pybpod_alyx_module import pybpod_internals as internals
+from pybpod_alyx_module.gui.slots import guarded_slot
+
 logger = logging.getLogger(__name__)
 
 #: The project menu entry, after PyBpod's Save / Save as / Close (kept from 1.x).
@@ -22,31 +25,28 @@ class Projects:
 
     def create_project(self) -> Any:
         project = super().create_project()
-        action = self.tree.add_popup_menu_option(
+        internals.project_created(self, project)  # opened from disk: loaded in linear time
+        self.tree.add_popup_menu_option(
             SYNC_MENU_LABEL,
             lambda checked=False, project=project: self.open_alyx_connection(project),
             item=project.node,
         )
-        try:
-            from pybpod_alyx_module.gui.project_state import state_of
-        except ImportError:  # already reported by models.dependencies
-            return project
-        state_of(project).sync_action = action
         _add_registration(self, project)
         return project
 
     def open_project(self, project_path: str | None = None) -> Any:
-        """Complete an interrupted sync of the folder first, so PyBpod loads a whole project."""
+        """Complete an interrupted sync of the folder first, so PyBpod loads a whole project;
+        load it in linear time, its subjects in name order (``pybpod_internals.project_opening``)."""
         if not project_path:
-            from pybpod_alyx_module.pybpod_internals import ask_project_folder
-
-            project_path = ask_project_folder(self)
+            project_path = internals.ask_project_folder(self)
             if not project_path:
                 return None
         if not _recover_interrupted_sync(self, project_path):
             return None
-        project = super().open_project(project_path)
+        with internals.project_opening(self):
+            project = super().open_project(project_path)
         if project:
+            internals.subjects_in_name_order(project)
             _restore_alyx_login(project)
         return project
 
@@ -63,6 +63,7 @@ class Projects:
             logger.exception("Could not close the Alyx windows of a closed project")
         return result
 
+    @guarded_slot  # a menu callback: an escaping error would abort PyBpod
     def open_alyx_connection(self, project: Any) -> Any:
         """Show the project's "Alyx connection" window (one per project, kept while it is open)."""
         from ..dependencies import missing_dependencies_message
@@ -72,14 +73,9 @@ class Projects:
             logger.error(problem)
             project.critical(problem, "Alyx plugin")
             return None
-        try:
-            from pybpod_alyx_module.gui.connection_window import show_connection_window
+        from pybpod_alyx_module.gui.connection_window import show_connection_window
 
-            return show_connection_window(project)
-        except Exception as exc:  # a menu callback: an escaping error would abort PyBpod
-            logger.exception("Could not open the Alyx connection window")
-            project.critical(f"The Alyx plugin failed: {exc}", "Alyx plugin")
-            return None
+        return show_connection_window(project)
 
 
 def _add_registration(projects: Any, project: Any) -> None:
@@ -124,12 +120,32 @@ def _restore_alyx_login(project: Any) -> None:
     PyBpod does not save who was logged in. The user mixin restores each user's
     connection from its JSON; if exactly one user came from Alyx, it was the one
     logged in by the sync, so it is logged in again and the node reads
-    ``proj (alice@ALYX)``. With several, choosing would be a guess: nobody is.
+    ``proj (alice@ALYX)``. With several, the one ``ALYX_PLUGIN_USERNAME`` names is the
+    one who syncs from this PyBpod; when it names none of them, choosing would be a
+    guess: nobody is.
     """
     try:
         from pybpod_alyx_module.sync.users import ALYX_CONNECTION
     except ImportError:  # already reported by models.dependencies
         return
+    if project.loggeduser is not None:
+        return
     alyx_users = [user for user in project.users if user.connection == ALYX_CONNECTION]
-    if len(alyx_users) == 1 and project.loggeduser is None:
+    if len(alyx_users) > 1:
+        named = _settings_username()
+        alyx_users = [user for user in alyx_users if user.name == named]
+    if len(alyx_users) == 1:
         project.loggeduser = alyx_users[0]
+
+
+def _settings_username() -> str | None:
+    """``ALYX_PLUGIN_USERNAME`` through the settings door; ``None`` while the settings are bad."""
+    from confapp import conf
+
+    from pybpod_alyx_module.plugin_settings import SettingsError, read_settings
+
+    try:
+        return read_settings(conf).username or None
+    except SettingsError as exc:
+        logger.warning("No Alyx user logged in again: %s", exc)
+        return None

@@ -8,10 +8,9 @@ the node's icon while a session runs (``update_ui``), so the mark is drawn again
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-logger = logging.getLogger(__name__)
+from pybpod_alyx_module.gui.slots import guarded_slot
 
 #: The session menu entry.
 REGISTER_MENU_LABEL = "Register in Alyx"
@@ -22,6 +21,8 @@ class Session:
 
     #: ``sent``, ``pending``, ``attention`` or ``None`` (not in the outbox).
     alyx_state: str | None = None
+    #: What a sent session's node says beside its state (e.g. registered without a location).
+    alyx_note: str = ""
 
     def create_treenode(self, tree: Any) -> Any:
         # PyBpod's SessionSignals.create_treenode returns None: the node is ``self.node``.
@@ -34,32 +35,18 @@ class Session:
         if not getattr(self, "running", False):
             self._show_alyx_mark()
 
-    def show_alyx_state(self, state: str | None) -> None:
+    def show_alyx_state(self, state: str | None, note: str = "") -> None:
         """Show the session's Alyx state on its node (called by the project's registrar)."""
-        self.alyx_state = state
+        self.alyx_state, self.alyx_note = state, note
         if not getattr(self, "running", False):
             self._show_alyx_mark()
 
+    @guarded_slot  # a menu callback: an escaping error would abort PyBpod
     def register_in_alyx(self, checked: bool = False) -> None:
         """Queue this session for Alyx and send it; say why when it cannot be registered."""
-        try:
-            from pybpod_alyx_module.gui.registration import registrar_of, session_file_of
+        from pybpod_alyx_module.gui.registration_menu import register_by_hand
 
-            project = self.setup.project
-            registrar_of(project).register_run(
-                session_file_of(self), project, then=self._registered, again=True
-            )
-        except Exception as exc:  # a menu callback: an escaping error would abort PyBpod
-            logger.exception("Could not register the session in Alyx")
-            self.critical(f"The Alyx plugin failed: {exc}", "Alyx plugin")
-
-    def _registered(self, view: Any) -> None:
-        if view.problems:
-            self.warning("\n".join(view.problems), "Not registered in Alyx")
-        elif view.stopped:
-            self.warning(
-                f"The session is in the Alyx outbox, not sent yet: {view.stopped}", "Alyx outbox"
-            )
+        register_by_hand(self)
 
     def _show_alyx_mark(self) -> None:
         node = getattr(self, "node", None)
@@ -69,4 +56,4 @@ class Session:
             from pybpod_alyx_module.gui.registration_marks import mark_node
         except ImportError:  # already reported by models.dependencies
             return
-        mark_node(node, self.alyx_state)
+        mark_node(node, self.alyx_state, self.alyx_note)

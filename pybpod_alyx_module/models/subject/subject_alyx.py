@@ -10,12 +10,14 @@ which runs after a load and after every sync that touches the subject.
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
-from pybpod_alyx_module.pybpod_internals import give_text_uuid
-
-logger = logging.getLogger(__name__)
+from pybpod_alyx_module.gui.slots import guarded_slot
+from pybpod_alyx_module.pybpod_internals import (
+    build_deferred_controls,
+    give_text_uuid,
+    set_name_read_only,
+)
 
 #: The subject menu entry (the 1.x README spelling).
 DETAILS_MENU_LABEL = "Alyx details"
@@ -38,6 +40,12 @@ class Subject:
     def load(self, path: str) -> None:
         super().load(path)
         self.refresh_alyx_state()
+
+    def init_form(self) -> None:
+        """Build the controls the plugin deferred (``pybpod_internals.deferred_controls``)
+        just before pyforms lays the subject's details out."""
+        build_deferred_controls(self)
+        super().init_form()
 
     def toJSON(self) -> str:
         """PyBpod's JSON plus the Alyx fields, as IBL's rig code reads ``PYBPOD_SUBJECT_EXTRA``.
@@ -90,28 +98,22 @@ class Subject:
             )
         if self._alyx_details_action is not None:
             self._alyx_details_action.setVisible(is_alyx)
-        self._name.readonly = is_alyx
+        set_name_read_only(self, is_alyx)
         if self._alyx_details_window is not None and self._alyx_details_window.isVisible():
             self._alyx_details_window.refresh_rows()
 
+    @guarded_slot
     def open_alyx_details(self, checked: bool = False) -> Any:
         """Show the "Alyx subject details" window, rebuilt from the subject's current data.
 
         A menu callback: an error is logged and shown, never let into Qt (it would abort PyBpod).
         """
-        try:
-            if self._alyx_details_window is None:
-                from pybpod_alyx_module.gui.subject_details_window import (
-                    AlyxSubjectDetailsWindow,
-                )
+        if self._alyx_details_window is None:
+            from pybpod_alyx_module.gui.subject_details_window import AlyxSubjectDetailsWindow
 
-                self._alyx_details_window = AlyxSubjectDetailsWindow(self)
-            self._alyx_details_window.show()
-            self._alyx_details_window.raise_()
-        except Exception as exc:
-            logger.exception("Could not open the Alyx details of %s", self.name)
-            self.critical(f"The Alyx plugin failed: {exc}", "Alyx plugin")
-            return None
+            self._alyx_details_window = AlyxSubjectDetailsWindow(self)
+        self._alyx_details_window.show()
+        self._alyx_details_window.raise_()
         return self._alyx_details_window
 
     def close_alyx_details(self) -> None:
