@@ -109,5 +109,6 @@ def test_needing_pybpod_without_it_is_one_line_naming_what_to_install(call, tmp_
     assert result.returncode == 0, result.stderr
     message = result.stdout.strip()
     assert "\\n" not in message and message.count("\n") == 0
-    assert "pip install pybpod-gui-api" in message
+    assert "pip install --no-deps pybpod-gui-api==1.8.2" in message
+    assert "pip install pybpod-gui-plugin-alyx" not in message  # the dead 1.1.2
     assert "is not installed" in message

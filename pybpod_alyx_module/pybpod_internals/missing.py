@@ -13,7 +13,8 @@ from typing import Any
 from pybpod_alyx_module.errors import PluginError
 
 #: What to install for the PyBpod project models the sync and registration use.
-INSTALL = "pip install pybpod-gui-api==1.8.2 safe-and-collaborative-architecture"
+#: ``--no-deps``: PyBpod 1.8.2's declared dependencies pin an OpenCV without wheels.
+INSTALL = "pip install --no-deps pybpod-gui-api==1.8.2 safe-and-collaborative-architecture==0.2"
 
 
 class PyBpodMissing(PluginError, ImportError):
@@ -22,8 +23,8 @@ class PyBpodMissing(PluginError, ImportError):
     def __init__(self, module: str) -> None:
         super().__init__(
             f"This needs PyBpod's project models, and the package {module} is not installed: "
-            f"{INSTALL} (or install the plugin with its dependencies: "
-            "pip install pybpod-gui-plugin-alyx)",
+            f"{INSTALL} (or all of PyBpod, as the README's 'Installing for use with "
+            "PyBpod' says)",
             name=module,
         )
 
