@@ -28,12 +28,11 @@ from pybpod_alyx_module.sync.subjects import alyx_id
 from .escape_closes import EscapeCloses
 from .registration import registrar_of
 from .slots import guarded_slot
+from .unusual_question import AsksAboutUnusual
 
 logger = logging.getLogger(__name__)
 
 TITLE = "After the run"
-#: The title of the question asked before recording an unusual amount of water.
-UNUSUAL_TITLE = "Unusual amount of water"
 
 
 def still_to_give(remaining_before: float | None, given: float | None) -> str:
@@ -67,8 +66,10 @@ class _WaterRow:
         self.left = ControlLabel("")
 
 
-class WaterDialog(EscapeCloses, BaseWidget):
+class WaterDialog(AsksAboutUnusual, EscapeCloses, BaseWidget):
     """A floating dialog over PyBpod's main window; Escape closes it."""
+
+    UNUSUAL_TITLE = "Unusual amount of water"
 
     def __init__(
         self,
@@ -159,23 +160,14 @@ class WaterDialog(EscapeCloses, BaseWidget):
             self._status.value = str(exc)
             return
         unusual = self.unusual(water)
-        if unusual and not self._confirmed(unusual):
+        if unusual and not self.confirmed_unusual(
+            unusual, f"Record {'this amount' if len(unusual) == 1 else 'these amounts'}"
+        ):
             self._status.value = "Not recorded: correct the amount, or Record again and answer Yes."
             return
         if water:
             registrar_of(self.setup.project).register_water(self.session_file, self.setup, water)
         self.close()
-
-    def _confirmed(self, unusual: list[str]) -> bool:
-        """Ask whether the unusual amounts are right; True only for Yes."""
-        lines = "\n".join(unusual)
-        answer = self.question(
-            f"{lines}\n\nRecord {'this amount' if len(unusual) == 1 else 'these amounts'} "
-            "and send to Alyx as typed?",
-            UNUSUAL_TITLE,
-            buttons=["no", "yes"],
-        )
-        return answer == "yes"
 
 
 def show_water_dialog(

@@ -38,12 +38,11 @@ from . import project_state
 from .background import BackgroundTask
 from .escape_closes import EscapeCloses
 from .slots import guarded_slot
+from .unusual_question import AsksAboutUnusual
 
 logger = logging.getLogger(__name__)
 
 TITLE = "Weigh before the run"
-#: The title of the question asked before running with an unusual weight.
-UNUSUAL_TITLE = "Unusual weight"
 #: How a verdict below the threshold is drawn.
 WARNING_STYLE = "color: #b00020; font-weight: bold;"
 
@@ -72,8 +71,10 @@ class _SubjectRow:
         self.warned = False
 
 
-class WeighDialog(EscapeCloses, BaseWidget):
+class WeighDialog(AsksAboutUnusual, EscapeCloses, BaseWidget):
     """A floating dialog over PyBpod's main window; Escape closes it (nothing runs)."""
+
+    UNUSUAL_TITLE = "Unusual weight"
 
     def __init__(self, setup: Any) -> None:
         super().__init__(TITLE, parent_win=setup.project.mainwindow)
@@ -196,23 +197,14 @@ class WeighDialog(EscapeCloses, BaseWidget):
         except ValueError as exc:
             self._status.value = str(exc)
             return
-        if unusual and not self._confirmed(unusual):
+        if unusual and not self.confirmed_unusual(
+            unusual, f"Run with {'this weight' if len(unusual) == 1 else 'these weights'}"
+        ):
             self._status.value = (
                 "Not started: correct the weight, or click Start again and answer Yes."
             )
             return
         self._run(weights)
-
-    def _confirmed(self, unusual: list[str]) -> bool:
-        """Ask whether the unusual weights are right; True only for Yes."""
-        lines = "\n".join(unusual)
-        answer = self.question(
-            f"{lines}\n\nRun with {'this weight' if len(unusual) == 1 else 'these weights'} "
-            "and send to Alyx as typed?",
-            UNUSUAL_TITLE,
-            buttons=["no", "yes"],
-        )
-        return answer == "yes"
 
     @guarded_slot
     def _skip_clicked(self) -> None:
