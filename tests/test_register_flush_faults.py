@@ -24,7 +24,7 @@ from register_payloads import alyx_subject, queue_payload, session_payload
 from register_stub import AlyxStub
 
 from pybpod_alyx_module.alyx import AlyxClient
-from pybpod_alyx_module.register import ATTENTION, PENDING, Outbox, flush
+from pybpod_alyx_module.register import ATTENTION, PENDING, SENT, Outbox, flush
 
 pytestmark = pytest.mark.fault
 
@@ -175,7 +175,9 @@ def test_a_number_another_rig_took_meanwhile_is_read_again_and_the_next_one_take
 
 
 @pytest.mark.parametrize("days", [5, 1])
-def test_one_rig_sends_a_session_in_three_requests_and_reads_each_day_once(stub, outbox, days):
+def test_one_rig_sends_a_session_in_three_requests_and_reads_the_subjects_days_twice(
+    stub, outbox, days
+):
     subject = alyx_subject(stub.server.url)
     for n in range(5):  # five sessions, on five days or on one
         started = START + datetime.timedelta(days=n % days, hours=n)
@@ -187,9 +189,10 @@ def test_one_rig_sends_a_session_in_three_requests_and_reads_each_day_once(stub,
     methods = [f"{r.method} {r.path}" for r in stub.server.requests[before:]]
     assert not any(m.startswith("PATCH") for m in methods)
     # The locations and the subject's days once; per session: the session, its weighing,
-    # its water; then each day once again, for the numbers.
-    assert methods.count("GET /api/sessions") == 1 + days
-    assert len(methods) == 2 + 3 * 5 + days, methods
+    # its water; then the subject's days once again, for the numbers (every day of that
+    # read in order: no day is read on its own).
+    assert methods.count("GET /api/sessions") == 2
+    assert len(methods) == 2 + 3 * 5 + 1, methods
     numbers = sorted((s["start_time"], s["number"]) for s in stub.sessions.values())
     assert [n for _, n in numbers] == ([1] * 5 if days == 5 else [1, 2, 3, 4, 5])
 
@@ -207,6 +210,27 @@ def test_a_server_that_moves_the_start_sent_leaves_the_item_needing_attention(st
             assert item.state == ATTENTION and "ALYX_PLUGIN_SERVER_TIME_ZONE" in item.last_error
             assert len(stub.sessions) == 1 and len(stub.records["weighings"]) == 1
             outbox.retry()
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+@pytest.mark.parametrize("moved_day", [0, 1, 2])
+def test_a_moved_start_is_caught_on_whichever_day_the_subjects_read_settled(
+    stub, outbox, moved_day, workers
+):
+    # One read of the subject's days settles the numbers of all its days; a session the
+    # server stored at another start must still be caught, whichever day it is on.
+    moved = (START + datetime.timedelta(moved_day)).date().isoformat()
+    stub.stores = lambda start: start.replace("T09:", "T10:") if start.startswith(moved) else start
+    queue_days(stub, outbox, 3)
+    with client(stub) as alyx:
+        flush(outbox, alyx, due_only=False, workers=workers)
+    states = {item.payload["session"]["start_time"][:10]: item for item in outbox.items()}
+    assert states[moved].state == ATTENTION
+    assert "ALYX_PLUGIN_SERVER_TIME_ZONE" in states[moved].last_error
+    assert sorted(day for day, item in states.items() if item.state == SENT) == [
+        day for day in sorted(states) if day != moved
+    ]
+    assert len(stub.sessions) == 3
 
 
 @pytest.mark.parametrize("damaged", ["../../x", "[1, 2]", None, 7])

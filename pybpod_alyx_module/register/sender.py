@@ -26,6 +26,7 @@ told (a location Alyx does not have) is in the progress it returns.
 
 from __future__ import annotations
 
+import datetime
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -39,7 +40,7 @@ from pybpod_alyx_module.sync.subjects import server_origin
 from .answers import UncheckedAnswer, checked, moved, session_identity
 from .identity import ENDPOINTS, find_record, find_session
 from .locations import UNPLACED, Locations
-from .numbering import ChangeRefused, next_number, settle
+from .numbering import ChangeRefused, in_order, next_number, settle
 from .outbox import Item
 from .records import payload_times
 from .session_days import DaySession, SessionDays, read_sessions, session_day
@@ -205,9 +206,13 @@ def _settle_numbers(
     day = session_day(payload)
     sent_start = times.server_wall(body["start_time"])
     sessions_by_id: dict[str, DaySession] = {}
+    window = [context.session_days.window(payload)]  # the first read: the subject's days
 
     def read_day() -> list[DaySession]:
-        sessions = read_sessions(alyx, body, day, day, times)
+        sessions = read_sessions(alyx, body, *window[0], times)
+        if window[0] != (day, day):
+            window[0] = (day, day)  # a later round reads the day again, only it
+            sessions = _other_days_noted(context.session_days, payload, sessions, day)
         sessions_by_id.clear()
         sessions_by_id.update((s.id, s) for s in sessions)
         ours = sessions_by_id.get(ours_id)
@@ -238,11 +243,29 @@ def _settle_numbers(
         if checked("session", answer, sent, times).id != session_id:
             raise UncheckedAnswer(f"Alyx answered the change of session {session_id} with another")
 
-    settled = context.session_days.settled(payload, ours_id)
+    settled = context.session_days.settled(payload, ours_id, sent_start)
     if settled is None:
         settled = settle(ours_id, read_day, read_ours, change, _pause)
         context.session_days.replace_day(payload, settled, settled=True)
     return next(s.number for s in settled if s.id == ours_id)  # type: ignore[return-value]
+
+
+def _other_days_noted(
+    days: SessionDays, payload: dict[str, Any], sessions: list[DaySession], day: datetime.date
+) -> list[DaySession]:
+    """The ``day``'s sessions of a read of the subject's window; its other days are kept.
+
+    Why: after an outage a subject has sessions on several days; one read settles every
+    day found numbered in start order, so its other items need no read of their own
+    (:meth:`~.session_days.SessionDays.settled`: only for sessions that read listed).
+    """
+    others: dict[datetime.date, list[DaySession]] = {}
+    for session in sessions:
+        if session.start.date() != day:
+            others.setdefault(session.start.date(), []).append(session)
+    for other, listed in others.items():
+        days.replace_day(payload, listed, settled=in_order(listed), day=other)
+    return [session for session in sessions if session.start.date() == day]
 
 
 def _pause() -> None:

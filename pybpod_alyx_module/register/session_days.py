@@ -124,11 +124,26 @@ class SessionDays:
                     self._read[key] = read
         return [s for s in read if s.start.date() == day]
 
-    def replace_day(
-        self, payload: dict[str, Any], sessions: list[DaySession], settled: bool = False
-    ) -> None:
-        """What a fresh read of the payload's day found; ``settled``: its numbers were in order."""
+    def window(self, payload: dict[str, Any]) -> Window:
+        """The days the subject's pending sessions start on, the payload's own among them."""
         day = session_day(payload)
+        with self._lock:
+            first, last = self._windows.get(_key(payload), (day, day))
+        return (first, last) if first <= day <= last else (day, day)
+
+    def replace_day(
+        self,
+        payload: dict[str, Any],
+        sessions: list[DaySession],
+        settled: bool = False,
+        day: datetime.date | None = None,
+    ) -> None:
+        """What a fresh read of a day found; ``settled``: its numbers were in order.
+
+        ``day``: the payload's own day unless given (a read of the subject's window reads
+        its other days too).
+        """
+        day = session_day(payload) if day is None else day
         with self._lock:
             read = self._read.get(_key(payload))
             if read is not None:
@@ -136,15 +151,20 @@ class SessionDays:
             if settled:
                 self._settled[(_key(payload), day)] = list(sessions)
 
-    def settled(self, payload: dict[str, Any], session_id: str) -> list[DaySession] | None:
-        """The day's last read in order during this flush, if it holds ``session_id``.
+    def settled(
+        self, payload: dict[str, Any], session_id: str, start: datetime.datetime
+    ) -> list[DaySession] | None:
+        """The day's last read in order during this flush, if it lists ``session_id`` at ``start``.
 
         A session created before that read was numbered by it: reading the day again for
-        it would only say the same (one read per day, not per session, for one rig).
+        it would only say the same (one read per subject's window, not per session, for
+        one rig). Listed at another start, it is read again: that read says the server
+        moved the time sent.
         """
         with self._lock:
             sessions = self._settled.get((_key(payload), session_day(payload)))
-        return sessions if sessions and any(s.id == session_id for s in sessions) else None
+        listed = any(s.id == session_id and s.start == start for s in sessions or ())
+        return sessions if listed else None
 
     def created(self, payload: dict[str, Any], session: DaySession) -> None:
         """Remember a session the flush created (its day must be settled anew)."""
