@@ -1,10 +1,10 @@
 """Whole-sync atomicity: a journal of the commit's moves, rolled forward after a kill.
 
 A save first makes the staging folder ``.alyx-staging`` (it marks a save in progress),
-then *stages* every file under it: a rewritten one as ``.alyx-staging/files/<n>.alyx-tmp``
-(beside the file it replaces, ``.<name>.<random>.alyx-tmp``, when that file is on another
-file system), new subject and user folders whole. None of that is visible to PyBpod. Then it writes the journal (``.alyx-journal.json``, one compact file,
-flushed, by rename) listing the commit's moves, and only then makes the moves. So,
+then *stages* every file: a rewritten one beside the file it replaces
+(``.<name>.<random>.alyx-tmp``, hidden from PyBpod), new subject and user folders whole
+under the staging folder. Then it writes the journal (``.alyx-journal.json``, one compact
+file, flushed, by rename) listing the commit's moves, and only then makes the moves. So,
 whenever the process dies:
 
 - no journal yet: the project is as before the sync; what was staged is leftovers,
@@ -101,7 +101,7 @@ def roll_forward(folder: ProjectFolder) -> int:
     for path, status in folders:
         if status is None:
             os.mkdir(path)
-    made, changed = 0, {str(folder.root)}
+    made, targets, sources = 0, {str(folder.root)}, set()
     for step in steps:
         pending = [(source, target) for (source, status), target in step if status is not None]
         for parent in {
@@ -111,8 +111,11 @@ def roll_forward(folder: ProjectFolder) -> int:
         in_threads(_move, pending)
         made += len(pending)
         for (source, _), target in step:
-            changed.update((os.path.dirname(source), os.path.dirname(target)))
-    flush_folders(path for path in changed if os.path.isdir(path))
+            targets.add(os.path.dirname(target))
+            sources.add(os.path.dirname(source))
+    # a target's folder is there (made above, or by the move made before a kill); a
+    # source's folder (under the staging folder) may not be, in a journal rolled forward again
+    flush_folders([*targets, *(path for path in sources - targets if os.path.isdir(path))])
     journal.unlink()
     _remove_staging(folder)
     return made

@@ -107,7 +107,9 @@ class ProjectFolder:
     def _on_root(self, absolute: str) -> str:
         """``absolute`` (normalised) moved from the given folder onto the resolved root."""
         folded = os.path.normcase(absolute) + os.sep
-        for prefix in self._prefixes:
+        if folded.startswith(self._prefixes[0]):  # on the root already (a save's every path)
+            return self._root + absolute[len(self._root) :]
+        for prefix in self._prefixes[1:]:
             if folded.startswith(prefix):
                 rest = absolute[len(prefix) :]
                 return os.path.join(self._root, rest) if rest else self._root

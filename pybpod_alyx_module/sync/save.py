@@ -6,14 +6,17 @@ command line writes only the files a sync touched, in four steps:
 
 1. *check*: every path the save will touch is inside the project folder, and none
    may be a link (:mod:`~pybpod_alyx_module.sync.paths`) — before any change;
-2. *stage*: every document is rendered and written under ``<project>/.alyx-staging/``
-   (outside the folders PyBpod loads): a rewritten one as a numbered file in its
-   ``files/`` folder, a new one in its new folder; each is flushed to the disk, by a few
-   threads, each taking its share (:func:`~pybpod_alyx_module.sync.durable.in_threads`:
-   they wait on the disk, not the CPU); then the staging folders are flushed (a few
-   folders, not one per subject: measured, flushing each subject's folder twice made the
-   weekly re-sync of 10,000 subjects twice the disk's own time). A failure (a full
-   disk…) removes it all again;
+2. *stage*: every document is rendered and written where it waits for the commit,
+   outside what PyBpod loads: a rewritten one beside the file it replaces, as a hidden
+   ``.<name>.<random>.alyx-tmp``; a new one in its new folder under
+   ``<project>/.alyx-staging/``. Each is flushed to the disk, by a few threads, each taking
+   its share (:func:`~pybpod_alyx_module.sync.durable.in_threads`: they wait on the disk,
+   not the CPU); then the folders that gained a file are flushed, all files first (so that
+   the journal never names a file a power cut could lose). Beside, not in one staging
+   folder: a rename between two folders takes the file system's one rename lock, so
+   10,000 of them are made one at a time (measured on ext4, 10,000 subjects: 6 s, against
+   2 s for renames within each folder, and 0.5 s for flushing each subject's folder once
+   more). A failure (a full disk…) removes it all again;
 3. *journal*: the list of moves is written durably (:mod:`~pybpod_alyx_module.sync.journal`);
 4. *commit*: each file is moved over its old version and each new folder into
    place with ``os.replace``; folders of subjects that left the project move to
@@ -21,9 +24,7 @@ command line writes only the files a sync touched, in four steps:
 
 A kill before the journal leaves the project as it was; after it, the next sync or
 the plugin (when PyBpod opens the project) completes the moves. A rewritten file
-keeps its mode; a new one gets the umask's, as PyBpod's own save gives it. A file on
-another file system than the project's folder (a mount point inside it) is staged
-beside the file it replaces instead, since a rename cannot cross file systems.
+keeps its mode; a new one gets the umask's, as PyBpod's own save gives it.
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ from .errors import InterruptedSync, ProjectError, SaveFailed
 from .journal import (
     JOURNAL,
     STAGING,
-    TEMPORARY_SUFFIX,
     Move,
     discard_staged,
     roll_forward,
@@ -57,8 +57,6 @@ from .paths import ProjectFolder
 #: The folders PyBpod makes in every project it saves.
 PROJECT_FOLDERS = ("users", "tasks", "boards", "subjects", "experiments")
 REMOVED = ".alyx-removed"
-#: The staging folder's folder of rewritten documents (``<n>.alyx-tmp``).
-REWRITTEN = "files"
 #: ``os.open`` flags of a new file: never an existing one; bytes as given (Windows: no CRT
 #: newline translation, done by :func:`_write` as Python's text files do it).
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
@@ -75,8 +73,6 @@ class _Document:
     mode: int | None = None
     #: Its folder does not exist yet: it is built under the staging folder, moved in whole.
     new_folder: bool = False
-    #: The file system (``st_dev``) of the file it replaces; ``None`` for a new file.
-    device: int | None = None
 
 
 @dataclass
@@ -185,8 +181,7 @@ def _in_own_folder(folder: ProjectFolder, kind: str, name: str, data: Any) -> _D
 
 def _replacing(path: str, status: os.stat_result | None, data: Any) -> _Document:
     """The document to write at ``path`` (``status``: what is there now, ``None`` for nothing)."""
-    device = None if status is None else status.st_dev
-    return _Document(path, data, _mode_to_keep(path, status), device=device)
+    return _Document(path, data, _mode_to_keep(path, status))
 
 
 def _mode_to_keep(path: str, status: os.stat_result | None) -> int | None:
@@ -220,23 +215,15 @@ def _stage(folder: ProjectFolder, writes: _Writes) -> list[Move]:
     :class:`SaveFailed` says so: the project is as it was.
     """
     staging = os.path.join(folder.root, STAGING)
-    rewritten = os.path.join(staging, REWRITTEN)
     documents = [*writes.documents, *filter(None, [writes.project_file])]
     files: list[_File] = []
     moves: list[Move] = []
     try:
         os.mkdir(staging)
         made = {staging}
-        root_device = os.stat(folder.root).st_dev
-        for number, document in enumerate(documents):
+        for document in documents:
             if not document.new_folder:
-                if document.device in (None, root_device):
-                    if rewritten not in made:
-                        os.mkdir(rewritten)
-                        made.add(rewritten)
-                    temporary = os.path.join(rewritten, f"{number}{TEMPORARY_SUFFIX}")
-                else:  # another file system: a rename cannot cross it
-                    temporary = temporary_beside(document.path)
+                temporary = temporary_beside(document.path)
                 files.append((temporary, document.data, document.mode, None))
                 moves.append((temporary, document.path))
                 continue
@@ -251,7 +238,7 @@ def _stage(folder: ProjectFolder, writes: _Writes) -> list[Move]:
             )
             moves.append((staged, final))
         in_threads(_write, files)
-        # then the folders, once all files are: flushing each new folder right after its file
+        # then the folders, once all files are: flushing each folder right after its file
         # (measured, 10,000 new subjects) doubled the staging time
         flush_folders([*(os.path.dirname(path) for path, *_ in files), *sorted(made, reverse=True)])
     except OSError as exc:
