@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 for folder in ("scripts", "tests", "tests/gui", "benchmarks"):
     sys.path.insert(0, str(ROOT / folder))
 
-from gui_responsiveness import GapRecorder  # noqa: E402
+from gui_phases import GapRecorder  # noqa: E402
 from pybpod_gui import boot_editor, start_alyx, wait  # noqa: E402
 from readme_block import markdown_table, preamble, write_block  # noqa: E402
 

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,3 +84,46 @@ def alyx_server():
 def seed():
     """The seed definition (``scripts/alyxserver/seed_data.py``): what the server holds."""
     return seed_data
+
+
+# ---------------------------------------------------------------------------------------
+# Longest files first. scripts/test runs the parallel phase with `--dist loadfile
+# --no-loadscope-reorder`: xdist hands the files to the two workers in collection order,
+# one at a time as each finishes. Its own order (most tests first) put files of a few long
+# tests (the README's install, the save kills, GUI runs) last, and one worker ran them
+# alone. So the files are ordered by their seconds in the last measured run (each phase's
+# slowest files are printed by scripts/test_totals.py), the others after them by their
+# number of tests. A stale table only costs balance; each file keeps its tests' order.
+# ---------------------------------------------------------------------------------------
+LONGEST_FILES = {  # path -> seconds of a clean-clone run (2026-12-02), on a quiet 2-core machine
+    "tests/gui/test_alyx_get_subjects.py": 318,
+    "tests/test_sync_save_kill.py": 111,
+    "tests/gui/test_register_runs.py": 101,
+    "tests/gui/test_alyx_details.py": 81,
+    "tests/gui/test_alyx_robustness.py": 70,
+    "tests/test_cli.py": 59,
+    "tests/test_readme_install.py": 54,
+    "tests/gui/test_register_outbox.py": 43,
+    "tests/test_sync_save_atomic.py": 42,
+    "tests/test_register_real_alyx.py": 41,
+    "tests/test_sync_real_alyx.py": 35,
+    "tests/test_register_numbers_real_alyx.py": 33,
+    "tests/test_client_real_alyx.py": 30,
+    "tests/gui/test_register_chart.py": 26,
+    "tests/test_download_details_real_alyx.py": 23,
+    "tests/test_sync_cli_guards.py": 20,
+    "tests/gui/test_plausibility_gui.py": 18,
+    "tests/gui/test_demo_rig.py": 18,
+    "tests/test_register_verify_faults.py": 16,
+    "tests/test_register_cli.py": 15,
+}
+
+
+@pytest.hookimpl(trylast=True)  # after pytest grouped the tests by their session fixtures
+def pytest_collection_modifyitems(config, items):
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # one process: keep pytest's order (one recomposition per plugin order)
+    files = [item.nodeid.split("::", 1)[0] for item in items]
+    counts = Counter(files)
+    rank = {item: (-LONGEST_FILES.get(f, 0), -counts[f], f) for item, f in zip(items, files)}
+    items.sort(key=rank.__getitem__)

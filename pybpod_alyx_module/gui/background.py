@@ -117,7 +117,8 @@ class BackgroundTask:
         if self._error is not None:
             _call(self._on_error, self._error)
         else:
-            _call(self._on_done, self._result)
+            result, self._result = self._result, None  # handed over, not kept with the task
+            _call(self._on_done, result)
 
 
 def _call(callback: Callable[..., None], *args: Any) -> None:

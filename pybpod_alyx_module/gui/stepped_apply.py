@@ -61,7 +61,8 @@ class SteppedApply:
         on_cancelled: Callable[[], None],
         on_failed: Callable[[BaseException, SyncResult | None], None],
     ) -> None:
-        self._project, self._plan, self._ask = project, plan, ask
+        self._project, self._ask = project, ask
+        self._plan: SyncPlan | None = plan
         self._steps: Any = None
         self._result: SyncResult | None = None
         self._done = 0
@@ -77,15 +78,19 @@ class SteppedApply:
     def start(self) -> SteppedApply:
         """Ask every question now (modal), then start the turns."""
         self._running = True
+        # The walk holds the plan now, and only until it ends: the plan's copies of
+        # thousands of Alyx records are not kept beside the subjects made from them.
+        plan, self._plan = self._plan, None
+        if plan is None:
+            raise RuntimeError("an apply starts once")
         try:
-            decisions = decide_updates(self._plan, OverridePolicy(ask=self._ask))
+            decisions = decide_updates(plan, OverridePolicy(ask=self._ask))
         except SyncCancelled:
             self._end(self._on_cancelled)
             return self
         except Exception as exc:
             self._end(self._on_failed, exc, None)
             return self
-        plan = self._plan
         self._total = len(plan.to_add) + len(decisions.accepted) + len(plan.to_remove)
         self._steps = walk_apply(self._project, plan, decisions)
         self._turn()

@@ -7,12 +7,13 @@ function, so importing this module never needs Qt.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any, Callable
 
 from .deferred_controls import subject_controls_deferred
 from .gc_policy import full_collections_held
 from .headless import built_aside
+from .tree_menus import row_options_direct
 
 #: Set on PyBpod's projects container while its ``open_project`` runs: the projects it creates.
 _OPENING = "_alyx_projects_opening"
@@ -79,14 +80,24 @@ def project_opening(projects: Any) -> Iterator[None]:
     ``create_project`` hands each project it makes to :func:`project_created`, which
     gives it, for the load only, the factory of :func:`gui_subject_factory` (same class,
     same subjects, controls built when shown, nothing selected: PyBpod's ``open_project``
-    silences the tree's selection events meanwhile, then selects the project). Full
-    garbage collections wait, then the subjects are frozen
-    (:func:`~.gc_policy.full_collections_held`).
+    silences the tree's selection events meanwhile, then selects the project). For the
+    whole open: the stand-in controls are patched in once (not per subject), each row's
+    right-click options are built without pyforms' dead copy
+    (:func:`~.tree_menus.row_options_direct`), the tree is not repainted, full garbage
+    collections wait, then the subjects are frozen (:func:`~.gc_policy.full_collections_held`).
     """
     opened: list[Any] = []
     setattr(projects, _OPENING, opened)
+    tree = projects.tree
     try:
-        with full_collections_held():
+        with ExitStack() as held:
+            for hold in (
+                full_collections_held(),
+                subject_controls_deferred(),
+                row_options_direct(tree),
+                tree_updates_paused(tree),
+            ):
+                held.enter_context(hold)
             yield
     finally:
         delattr(projects, _OPENING)

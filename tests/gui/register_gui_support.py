@@ -107,12 +107,32 @@ def subject_taken(timeout: float = 900) -> FileLock:
 
 
 def clear_records() -> None:
-    """Delete the test subject's sessions, weighings and water from 2026-01-01 to tomorrow."""
-    from alyxserver import registering
+    """Delete the test subject's sessions, weighings and water from 2026-01-01 to tomorrow.
+
+    Over REST as the administrator (a Django shell takes seconds to start, twice a test),
+    water first (or its session link is only emptied); listed again: a record left fails,
+    and so does one of another subject (the nickname filters ignore case).
+    """
+    from alyxserver import server
     from alyxserver.layout import Layout
 
     tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
-    registering.delete_registered(Layout(), [SUBJECT], FIRST_DAY, tomorrow, [])
+    by_name = {"nickname": SUBJECT}
+    in_days = {"subject": SUBJECT, "date_range": f"{FIRST_DAY},{tomorrow}"}
+    lists = [("water-administrations", "date_time", by_name), ("weighings", "date_time", by_name)]
+    lists.append(("sessions", "start_time", in_days))
+    state = server.read_state(Layout())
+    assert state, f"no Alyx server is running under {Layout().home}"
+    with AlyxClient(state["base_url"], *seed_data.ADMIN_USER, retries=0) as alyx:
+        for check in (False, True):
+            for path, when, filters in lists:
+                found = [
+                    r for r in alyx.list(path, **filters) if FIRST_DAY <= r[when][:10] <= tomorrow
+                ]
+                assert all(r["subject"].rsplit("__", 1)[-1] == SUBJECT for r in found), found
+                assert not (check and found), f"left on Alyx after deleting: {found}"
+                for record in found:
+                    alyx.delete(record["url"])
 
 
 def task_code(water_ml: float | None) -> str:
@@ -185,11 +205,17 @@ def python_first_on_path(monkeypatch) -> None:
 RUN_WAIT_MS = 60_000
 
 
-def open_rig(
-    gui, user_settings, proxy, tmp_path, monkeypatch, request, water_ml=0.8, before_open=None
-):
-    """Build the project (synced through ``proxy``), let ``before_open(folder, project)`` add
-    to it, and open it in the GUI; the subject's records are cleared before and after."""
+def started_proxy(target: str, request) -> StoppableProxy:
+    """A :class:`StoppableProxy` in front of ``target``, serving now, stopped after the test."""
+    proxy = StoppableProxy(target)
+    proxy.start()
+    request.addfinalizer(proxy.stop)
+    return proxy
+
+
+def take_subject_in_fresh_home(tmp_path, monkeypatch, request) -> Path:
+    """An empty ``HOME``, the owner's password, this venv's ``python``, and the test subject
+    taken with its records cleared (before, and after the test); returns the home."""
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
@@ -199,15 +225,29 @@ def open_rig(
     request.addfinalizer(lock.release)  # finalizers run last-added first: cleared, then free
     clear_records()
     request.addfinalizer(clear_records)
-    folder = build_project(tmp_path / "proj", proxy.base_url, water_ml)
-    if before_open is not None:
-        before_open(folder, open_project(folder))
+    return home
+
+
+def open_in_gui(gui, user_settings, monkeypatch, home: Path, proxy: StoppableProxy, folder: Path):
+    """Open ``folder`` in the GUI, with the plugin's token file in ``home`` and its address the proxy."""
     for name, value in {
         "ALYX_PLUGIN_TOKEN_FILE": str(home / ".pybpod_alyx" / "tokens.json"),
         "ALYX_PLUGIN_ADDRESS": proxy.base_url,
     }.items():
         monkeypatch.setattr(user_settings, name, value, raising=False)
-    project = gui.editor.model.open_project(str(folder))
+    return gui.editor.model.open_project(str(folder))
+
+
+def open_rig(
+    gui, user_settings, proxy, tmp_path, monkeypatch, request, water_ml=0.8, before_open=None
+):
+    """Build the project (synced through ``proxy``), let ``before_open(folder, project)`` add
+    to it, and open it in the GUI; the subject's records are cleared before and after."""
+    home = take_subject_in_fresh_home(tmp_path, monkeypatch, request)
+    folder = build_project(tmp_path / "proj", proxy.base_url, water_ml)
+    if before_open is not None:
+        before_open(folder, open_project(folder))
+    project = open_in_gui(gui, user_settings, monkeypatch, home, proxy, folder)
     setup = next(s for e in project.experiments for s in e.setups if s.name == SETUP)
     return Rig(gui, project, setup, project.find_subject(SUBJECT), SUBJECT, proxy)
 

@@ -17,11 +17,10 @@ from register_gui_support import (
     RUN_WAIT_MS,
     SUBJECT,
     Rig,
-    StoppableProxy,
-    clear_records,
     on_alyx,
-    python_first_on_path,
-    subject_taken,
+    open_in_gui,
+    started_proxy,
+    take_subject_in_fresh_home,
     weigh_dialog,
 )
 
@@ -33,29 +32,14 @@ pytestmark = pytest.mark.gui
 @pytest.fixture
 def demo_project(alyx_gui, pybpod_user_settings, alyx_server, tmp_path, monkeypatch, request):
     """The demo's project shape, synced as the subject's owner, open in the GUI."""
-    proxy = StoppableProxy(alyx_server.base_url)
-    proxy.start()
-    request.addfinalizer(proxy.stop)
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("ALYX_PASSWORD", alyx_server.users[OWNER])
-    python_first_on_path(monkeypatch)
-    lock = subject_taken()
-    request.addfinalizer(lock.release)
-    clear_records()
-    request.addfinalizer(clear_records)
+    proxy = started_proxy(alyx_server.base_url, request)
+    home = take_subject_in_fresh_home(tmp_path, monkeypatch, request)
     folder = tmp_path / "alyx-demo"
     sync = ["sync", str(folder), "--address", proxy.base_url, "--username", OWNER]
     assert main([*sync, "--create", "--details", "--override", "yes"]) == 0
     assert demo_rig.add_rig(folder, subjects=(SUBJECT,))
     assert not demo_rig.add_rig(folder, subjects=(SUBJECT,))  # kept as it is, once added
-    for name, value in {
-        "ALYX_PLUGIN_TOKEN_FILE": str(home / ".pybpod_alyx" / "tokens.json"),
-        "ALYX_PLUGIN_ADDRESS": proxy.base_url,
-    }.items():
-        monkeypatch.setattr(pybpod_user_settings, name, value, raising=False)
-    project = alyx_gui.editor.model.open_project(str(folder))
+    project = open_in_gui(alyx_gui, pybpod_user_settings, monkeypatch, home, proxy, folder)
     setup = demo_rig.find_setup(project)
     return Rig(alyx_gui, project, setup, project.find_subject(SUBJECT), SUBJECT, proxy)
 

@@ -10,11 +10,16 @@ that is off; only the order of the tree's subject rows changes (name order).
 from __future__ import annotations
 
 import random
+import tempfile
+from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pybpod_projects import add_local_subject, add_session_data, add_setup, new_project
 
 from pybpod_alyx_module.sync.fields import ALYX_ID
+from pybpod_alyx_module.sync.names import folder_name_problem
 
 pytestmark = pytest.mark.gui
 
@@ -121,3 +126,96 @@ def test_a_subject_not_shown_keeps_its_name_and_setup_without_widgets(pybpod_edi
     assert m1.node.text(0) == "m1_new" and m1._name.value == "m1_new"
     m1.setup = None
     assert m1.setup is None
+
+
+def _row_options(tree, node) -> list[str]:
+    """The labels PyBpod's tree shows when ``node``'s row is right-clicked (pyforms' rebuild)."""
+    tree.setCurrentItem(node)
+    tree.about_to_show_contextmenu_event()
+    return [action.text() for action in tree._popup_menu.actions() if action.isVisible()]
+
+
+def test_an_opened_subjects_right_click_menu_is_pybpods_and_its_remove_works(
+    pybpod_editor, pybpod_dialogs, saved_project, qapp
+):
+    tree = pybpod_editor.model.tree
+    project = pybpod_editor.model.open_project(str(saved_project))
+    own = project.create_subject()  # PyBpod's own subject, its options added by PyBpod
+    own.name = "own"
+    qapp.processEvents()
+
+    assert _row_options(tree, own.node) == ["Remove"]
+    assert _row_options(tree, project.find_subject("Gamma").node) == ["Remove", "Alyx details"]
+    assert _row_options(tree, project.find_subject("delta").node) == ["Remove"]
+    assert len(tree._popup_menu.actions()) == 1  # no dead copies of every row's options
+    delta = project.find_subject("delta")
+    remove = next(a for a in tree._items[id(delta.node)] if a.text() == "Remove")
+    pybpod_dialogs.answers.append("yes")  # PyBpod: 'Subject "delta" will be deleted. Are you sure?'
+    remove.trigger()
+    qapp.processEvents()
+    assert project.find_subject("delta") is None
+    assert "delta" not in _rows(project)
+
+
+def test_the_open_leaves_pybpod_and_pyforms_as_they_were(pybpod_editor, saved_project):
+    from confapp import conf
+    from pybpodgui_plugin.models.subject import subject_treenode, subject_uibusy, subject_window
+    from pyforms.controls import ControlText
+
+    tree = pybpod_editor.model.tree
+    pybpod_editor.model.open_project(str(saved_project))
+
+    assert "add_popup_menu_option" not in vars(tree)
+    assert tree.updatesEnabled()
+    assert subject_window.ControlText is ControlText
+    assert subject_treenode.conf is conf and subject_uibusy.conf is conf
+
+
+def test_saving_an_opened_project_writes_the_files_it_was_opened_from(pybpod_editor, saved_project):
+    import json
+
+    def documents(folder):
+        """The subjects' and setups' JSON documents, without the time PyBpod stamps on a save.
+
+        (The board's document gains the GUI board's settings on any GUI save: not the open's.)
+        """
+        found = {}
+        paths = [*folder.glob("subjects/*/*.json"), *folder.glob("experiments/**/*.json")]
+        for path in sorted(paths):
+            document = json.loads(path.read_text(encoding="utf-8"))
+            document.pop("__UPDATED-ON__", None)
+            found[str(path.relative_to(folder))] = document
+        return found
+
+    before = documents(saved_project)
+    project = pybpod_editor.model.open_project(str(saved_project))
+    project.save(str(saved_project))
+
+    assert documents(saved_project) == before
+
+
+_NAME = st.text(alphabet="aAbBzZ019_-.ßSsİiéÉ", min_size=1, max_size=6).filter(
+    lambda name: folder_name_problem(name) is None
+)
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(names=st.lists(_NAME, min_size=2, max_size=8, unique=True))
+def test_any_names_open_in_one_order_with_none_lost(pybpod_editor, names):
+    """Names that sort oddly (case, digits, 'ß' folding to 'ss', dotted 'İ'): every subject
+    opens once, in the tree in the order of the name case-folded, then as is."""
+    with tempfile.TemporaryDirectory() as scratch:
+        project = new_project(Path(scratch) / "proj")
+        for name in names:
+            add_local_subject(project, name)
+        project.save(project.path)
+        opened = pybpod_editor.model.open_project(project.path)
+        try:
+            assert _rows(opened) == sorted(names, key=lambda n: (n.casefold(), n))
+            assert sorted(s.name for s in opened.subjects) == sorted(names)
+        finally:
+            opened.close(silent=True)

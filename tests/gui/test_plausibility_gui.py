@@ -6,7 +6,7 @@ numbers), and reach the real Alyx only after Yes — the rule ``pybpod-alyx weig
 from __future__ import annotations
 
 import pytest
-from register_gui_support import RUN_WAIT_MS, StoppableProxy, on_alyx, open_rig, weigh_dialog
+from register_gui_support import RUN_WAIT_MS, on_alyx, open_rig, started_proxy, weigh_dialog
 
 pytestmark = pytest.mark.gui
 
@@ -14,9 +14,7 @@ pytestmark = pytest.mark.gui
 @pytest.fixture
 def rig(alyx_gui, pybpod_user_settings, alyx_server, tmp_path, monkeypatch, request):
     """A rig whose task reports no water (the "After the run" dialog asks for it)."""
-    proxy = StoppableProxy(alyx_server.base_url)
-    proxy.start()
-    request.addfinalizer(proxy.stop)
+    proxy = started_proxy(alyx_server.base_url, request)
     return open_rig(
         alyx_gui, pybpod_user_settings, proxy, tmp_path, monkeypatch, request, water_ml=None
     )

@@ -92,11 +92,11 @@ class Subject:
         the next sync's folder and the rig's records disagree.
         """
         is_alyx = self.is_alyx_subject
-        if is_alyx and self._alyx_details_action is None:
+        if is_alyx and self._alyx_details_action is None:  # a new QAction is visible
             self._alyx_details_action = self.tree.add_popup_menu_option(
                 DETAILS_MENU_LABEL, self.open_alyx_details, item=self.node
             )
-        if self._alyx_details_action is not None:
+        elif self._alyx_details_action is not None:
             self._alyx_details_action.setVisible(is_alyx)
         set_name_read_only(self, is_alyx)
         if self._alyx_details_window is not None and self._alyx_details_window.isVisible():
