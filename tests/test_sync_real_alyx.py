@@ -51,6 +51,7 @@ from pybpod_projects import (
     snapshot,
     subject_json,
 )
+from shared_server import changes_the_shared_server
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +93,9 @@ def by_nickname(records, nickname, lab="cortexlab"):
 
 
 @pytest.fixture
-def restore_bob_subjects(alice):
-    """PATCH bob's subjects in a test; their original fields are put back afterwards."""
+def restore_bob_subjects(alice, request):
+    """PATCH bob's subjects in a (serial) test; their original fields are put back afterwards."""
+    changes_the_shared_server(request)
     saved: dict[str, dict] = {}
 
     def patch(nickname: str, **fields):
@@ -248,6 +250,7 @@ def test_unsafe_nickname_is_refused_and_nothing_is_written_outside(tmp_path, ali
     check_loadable(path)
 
 
+@pytest.mark.serial  # changes bob's subjects on the shared server
 def test_changes_on_alyx_update_subjects_and_keep_uuid_folder_and_setup(
     bob_project, alice, restore_bob_subjects
 ):
@@ -278,6 +281,7 @@ def test_changes_on_alyx_update_subjects_and_keep_uuid_folder_and_setup(
     assert reloaded.find_subject("bob_mouse_1").setup is setup
 
 
+@pytest.mark.serial  # changes bob's subjects on the shared server
 def test_no_to_all_still_adds_new_subjects(bob_project, alice, restore_bob_subjects):
     restore_bob_subjects("bob_mouse_2", description="edited on Alyx 2")
     restore_bob_subjects("bob_mouse_3", description="edited on Alyx 3")
@@ -296,6 +300,7 @@ def test_no_to_all_still_adds_new_subjects(bob_project, alice, restore_bob_subje
     assert subject_json(bob_project, "dot.mouse")["alyx_id"]
 
 
+@pytest.mark.serial  # changes bob's subjects on the shared server
 @pytest.mark.parametrize(
     ("policy", "replaced"),
     [

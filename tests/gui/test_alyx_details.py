@@ -5,6 +5,7 @@ import json
 import pytest
 from alyxserver.seed_data import ALICE_ALIVE_COUNT as ALIVE  # alice's alive subjects
 from AnyQt.QtCore import Qt
+from shared_server import changes_the_shared_server
 
 pytestmark = pytest.mark.gui
 
@@ -86,7 +87,11 @@ def test_refresh_fetches_weighings_and_water(alyx_gui, synced, qtbot):
     assert "water_administrations" not in extra
 
 
-def test_details_show_current_data_after_a_resync(alyx_gui, synced, alyx_as_alice, pybpod_dialogs):
+@pytest.mark.serial  # changes SW_010 on the shared server
+def test_details_show_current_data_after_a_resync(
+    alyx_gui, synced, alyx_as_alice, pybpod_dialogs, request
+):
+    changes_the_shared_server(request)
     subject = synced.project.find_subject("SW_010")
     details = open_details(alyx_gui, subject)
     old = dict(details.rows())["Description"]

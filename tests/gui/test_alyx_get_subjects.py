@@ -2,6 +2,7 @@
 
 import pytest
 from alyxserver.seed_data import ALICE_ALIVE_COUNT as ALIVE  # alice's alive subjects
+from shared_server import changes_the_shared_server
 
 pytestmark = pytest.mark.gui
 
@@ -25,9 +26,15 @@ def synced(alyx_gui, window):
     return window
 
 
+#: A test that changes SW_010 on the shared server runs alone (conftest's
+#: ``changes_the_shared_server``).
+CHANGES_THE_SERVER = pytest.mark.serial
+
+
 @pytest.fixture
-def sw_010_changed_on_alyx(alyx_as_alice):
-    """SW_010's description changed on the server (restored afterwards)."""
+def sw_010_changed_on_alyx(alyx_as_alice, request):
+    """SW_010's description changed on the server (restored afterwards), by a serial test."""
+    changes_the_shared_server(request)
     old = alyx_as_alice.get(f"subjects/{CHANGED}")["description"]
     alyx_as_alice.patch(f"subjects/{CHANGED}", {"description": NEW_DESCRIPTION})
     yield old
@@ -104,6 +111,7 @@ def test_cancel_during_the_download_leaves_the_project_untouched(alyx_gui, windo
     assert alyx_gui.subject_names(window.project) == set()
 
 
+@CHANGES_THE_SERVER
 @pytest.mark.parametrize(
     ("answer", "replaced"), [("no", False), ("yes", True), ("no_all", False), ("yes_all", True)]
 )
@@ -126,6 +134,7 @@ def test_each_answer_to_replace_local_details(
     assert counts in synced.status
 
 
+@CHANGES_THE_SERVER
 def test_no_to_all_still_adds_new_subjects(
     alyx_gui, synced, sw_010_changed_on_alyx, pybpod_dialogs
 ):
@@ -140,6 +149,7 @@ def test_no_to_all_still_adds_new_subjects(
     assert synced.status.startswith("Status: Sync done: 1 added, 0 updated, 0 removed, 1 skipped")
 
 
+@CHANGES_THE_SERVER
 def test_the_question_offers_cancel_beside_the_1x_answers(
     alyx_gui, synced, sw_010_changed_on_alyx, monkeypatch
 ):

@@ -23,15 +23,15 @@ def test_a_raising_progress_callback_is_shown_and_pybpod_survives(alyx_gui, wind
     def broken_progress(done, total):
         raise RuntimeError("progress display broke")
 
-    monkeypatch.setattr(window, "_applying_progress", broken_progress)
-    alyx_gui.get_subjects(window)
+    with monkeypatch.context() as patched:  # only this patch is undone, not the fixtures'
+        patched.setattr(window, "_applying_progress", broken_progress)
+        alyx_gui.get_subjects(window)
 
     assert "progress display broke" in window.status
     assert "Get Subjects again to complete the sync" in window.status
     assert gc.get_threshold() == thresholds
     assert not window.busy and window._get_subjects.enabled
     # PyBpod is still alive and so is the plugin: the next sync completes the first.
-    monkeypatch.undo()
     alyx_gui.get_subjects(window)
     assert window.status.startswith("Status: Sync done: "), window.status
     assert gc.get_threshold() == thresholds
