@@ -15,26 +15,31 @@ from typing import Callable
 from .server import PASSWORD, USER
 
 
+class Laps:
+    """A run's phases, each timed from the end of the one before: ``lap("plan")``."""
+
+    def __init__(self) -> None:
+        self.phases: dict[str, float] = {}
+        self._clock = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.phases[name] = now - self._clock
+        self._clock = now
+
+
 def child_first_sync(args: argparse.Namespace) -> Callable[[], dict]:
     from pybpod_alyx_module.sync.project_files import open_project
 
     records = json.loads(Path(args.records).read_text())
 
     def run() -> dict:
-        phases = {}
-        clock = time.perf_counter()
-
-        def lap(name: str) -> None:
-            nonlocal clock
-            now = time.perf_counter()
-            phases[name] = now - clock
-            clock = now
-
+        lap = Laps()
         project = open_project(args.project, create=True)
         lap("create")
         plan, written = plan_apply_save(project, records, lap)
         return {
-            "phases": phases,
+            "phases": lap.phases,
             "subjects": len(records),
             "written": len(written),
             "plan": plan.counts(),
@@ -67,15 +72,7 @@ def child_noop(args: argparse.Namespace) -> Callable[[], dict]:
     saved = None if args.download else json.loads(Path(args.records).read_text())
 
     def run() -> dict:
-        phases = {}
-        clock = time.perf_counter()
-
-        def lap(name: str) -> None:
-            nonlocal clock
-            now = time.perf_counter()
-            phases[name] = now - clock
-            clock = now
-
+        lap = Laps()
         project = open_project(args.project)
         lap("reload")
         records = saved
@@ -85,7 +82,7 @@ def child_noop(args: argparse.Namespace) -> Callable[[], dict]:
             lap("download")
         plan, written = plan_apply_save(project, records, lap)
         return {
-            "phases": phases,
+            "phases": lap.phases,
             "subjects": len(records),
             "written": len(written),
             "written_paths": [str(p) for p in written[:5]],
@@ -110,20 +107,12 @@ def child_all_changed(args: argparse.Namespace) -> Callable[[], dict]:
     records = [dict(r, age_weeks=(r.get("age_weeks") or 0) + weeks) for r in saved]
 
     def run() -> dict:
-        phases = {}
-        clock = time.perf_counter()
-
-        def lap(name: str) -> None:
-            nonlocal clock
-            now = time.perf_counter()
-            phases[name] = now - clock
-            clock = now
-
+        lap = Laps()
         project = open_project(args.project)
         lap("reload")
         plan, written = plan_apply_save(project, records, lap)
         return {
-            "phases": phases,
+            "phases": lap.phases,
             "subjects": len(records),
             "written": len(written),
             "plan": plan.counts(),
