@@ -37,19 +37,13 @@ def child_first_sync(args: argparse.Namespace) -> Callable[[], dict]:
         lap = Laps()
         project = open_project(args.project, create=True)
         lap("create")
-        plan, written = plan_apply_save(project, records, lap)
-        return {
-            "phases": lap.phases,
-            "subjects": len(records),
-            "written": len(written),
-            "plan": plan.counts(),
-        }
+        return plan_apply_save(project, records, lap)
 
     return run
 
 
-def plan_apply_save(project, records: list, lap: Callable[[str], None]) -> tuple:
-    """The sync's three local phases, each timed by ``lap``: ``(plan, paths written)``."""
+def plan_apply_save(project, records: list, lap: Laps) -> dict:
+    """The sync's three local phases, each timed by ``lap``: the child's row."""
     from pybpod_alyx_module.sync import OverridePolicy, apply_plan, plan_subjects, save_sync
 
     plan = plan_subjects(project, records, username=USER)
@@ -58,7 +52,13 @@ def plan_apply_save(project, records: list, lap: Callable[[str], None]) -> tuple
     lap("apply")
     written = save_sync(project, result)
     lap("save")
-    return plan, written
+    return {
+        "phases": lap.phases,
+        "subjects": len(records),
+        "written": len(written),
+        "written_paths": [str(path) for path in written[:5]],
+        "plan": plan.counts(),
+    }
 
 
 def child_noop(args: argparse.Namespace) -> Callable[[], dict]:
@@ -80,14 +80,7 @@ def child_noop(args: argparse.Namespace) -> Callable[[], dict]:
             with AlyxClient(args.url, username=USER, password=PASSWORD) as client:
                 records = download_subjects(client, SubjectSelection(responsible_user=USER))
             lap("download")
-        plan, written = plan_apply_save(project, records, lap)
-        return {
-            "phases": lap.phases,
-            "subjects": len(records),
-            "written": len(written),
-            "written_paths": [str(p) for p in written[:5]],
-            "plan": plan.counts(),
-        }
+        return plan_apply_save(project, records, lap)
 
     return run
 
@@ -110,13 +103,7 @@ def child_all_changed(args: argparse.Namespace) -> Callable[[], dict]:
         lap = Laps()
         project = open_project(args.project)
         lap("reload")
-        plan, written = plan_apply_save(project, records, lap)
-        return {
-            "phases": lap.phases,
-            "subjects": len(records),
-            "written": len(written),
-            "plan": plan.counts(),
-        }
+        return plan_apply_save(project, records, lap)
 
     return run
 
