@@ -26,7 +26,7 @@ By job:
 - :mod:`.deferred_controls` — :func:`build_deferred_controls`: a GUI subject's pyforms
   controls built when its details are first shown.
 - :mod:`.tree_menus` — a tree row's right-click options built without pyforms' dead copy
-  in the tree's own menu (used by :func:`project_opening`).
+  in the tree's own menu, when its row's menu is first read (used by :func:`project_opening`).
 - :mod:`.gui_controls` — the Qt widgets behind pyforms controls: :func:`text_changed`,
   :func:`label_text`, :func:`set_progress`, :func:`wrap_label_full_width`,
   :func:`fit_table`, :func:`set_label_style`,

@@ -34,7 +34,8 @@ _ICON_MODULES = ("subject_treenode", "subject_uibusy")
 
 
 class Deferred:
-    """A pyforms control not built yet (see the module docstring).
+    """A pyforms control not built yet (see the module docstring), or a row's ``QAction``
+    (:mod:`.tree_menus`): built by its first use, with what was set on it meanwhile.
 
     Slots, not a ``__dict__``: 50,000 stand-ins at 10,000 subjects.
     """
