@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -23,6 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from pybpod_gui import boot_editor, wait
+from rss import peak_rss_mb
 from sync_benchmark import PASSWORD, USER
 
 PYBPOD_ALONE = ("pybpodgui_plugin",)
@@ -31,12 +30,6 @@ FIRST_SYNC = "Get Subjects, first sync (all added)"
 RESYNC = "Re-sync, every subject changed"
 OPEN = "opens the project from disk"
 IDLE = "idle, as long as the first sync"
-
-
-def peak_rss_mb() -> float:
-    """The process's peak resident set so far, in MB (Linux reports KiB, macOS bytes)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 
 class GapRecorder:

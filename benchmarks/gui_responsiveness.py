@@ -20,6 +20,11 @@ records the gaps between its ticks (a gap well above 10 ms is the time the GUI w
   the same project. Its open is O(N²); after ``--alone-limit`` seconds it is stopped and
   reported as "> T s (stopped)".
 
+Then, at the largest size, a third fresh process (:mod:`gui_memory`) runs the plugin's first sync
+under ``tracemalloc``: what the Python heap holds after it, by who allocated it (this plugin,
+PyBpod, pyforms, the rest), and the native remainder of its RSS growth (Qt's objects). It is
+slowed by ``tracemalloc``: its time is not compared with the others.
+
 Each row also gives the process's peak RSS at the phase's end and how much it grew during the
 phase. The report (set-up, table, verdicts) is printed, and with ``--readme`` also written
 between this script's markers in benchmarks/README.md. Not a test: numbers depend on the machine.
@@ -39,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 for folder in ("scripts", "benchmarks"):
     sys.path.insert(0, str(ROOT / folder))
 
+from gui_memory import MEMORY, memory_child  # noqa: E402
 from gui_phases import (  # noqa: E402
     FIRST_SYNC,
     IDLE,
@@ -95,6 +101,16 @@ def measure_size(server: BenchServer, size: int, options, scratch: Path) -> list
     return rows
 
 
+def measure_memory(server: BenchServer, size: int, scratch: Path) -> list[dict]:
+    """At ``size`` subjects (the server holds them): what the GUI's first sync holds."""
+    folder = scratch / f"memory_{size}" / "bench_project"
+    folder.parent.mkdir(parents=True)
+    print(f"[bench] {size} subjects: the first sync's memory (tracemalloc)", file=sys.stderr)
+    rows = run_child(["--memory-child", str(folder), "--url", server.url], PLUGIN, size)
+    shutil.rmtree(folder.parent, ignore_errors=True)
+    return rows
+
+
 def _seconds(row: dict, unit: str = "") -> str:
     if row.get("stopped"):
         return f"> {row['seconds']:.0f}{unit} (stopped)"
@@ -126,6 +142,7 @@ def report(rows: list[dict], argv: list[str]) -> str:
             row.get("status", ""),
         ]
         for row in rows
+        if row["phase"] != MEMORY
     ]
     sizes = sorted({row["size"] for row in rows})
     setting = "PyBpod 1.8.2 offscreen, a 10 ms QTimer; alyx-local 3.1.8 with " + " and ".join(
@@ -135,7 +152,34 @@ def report(rows: list[dict], argv: list[str]) -> str:
     lines += markdown_table(header, table)
     verdicts = [v for size in sizes for v in _verdicts([r for r in rows if r["size"] == size])]
     lines += ["", "The script's verdicts:", ""] + [f"- {v}" for v in verdicts]
+    for row in rows:
+        if row["phase"] == MEMORY:
+            lines += ["", *_memory_report(row)]
     return "\n".join(lines) + "\n"
+
+
+def _memory_report(row: dict) -> list[str]:
+    """What the GUI's first sync holds: the Python heap by who allocated it, then the rest."""
+    traced = row["traced_mb"]
+    table = [
+        [owner, f"{size:.1f}", f"{100 * size / traced:.0f} %" if traced else ""]
+        for owner, size in row["held_mb"].items()
+    ]
+    table.append(["Python heap, in all", f"{traced:.1f}", "100 %"])
+    return [
+        f"What the GUI's first sync of {row['subjects']} subjects holds once done (a fresh "
+        f"process under tracemalloc: {row['seconds']:.1f} s, slowed; {row['status']}). Its RSS "
+        f"grew {row['rss_growth_mb']:.0f} MB: {traced:.0f} MB of Python objects, by who "
+        f"allocated them, and {row['native_mb']:.0f} MB of native memory (Qt's C++ objects "
+        f"and the allocator's pages; tracemalloc's own bookkeeping left out). The heap's peak "
+        f"during the sync: {row['traced_peak_mb']:.0f} MB.",
+        "",
+        *markdown_table(["allocated by", "MB held after the sync", "share"], table),
+        "",
+        "This plugin's largest allocation sites among them: "
+        + "; ".join(f"`{site}` {size:.1f} MB" for site, size in row["plugin_sites_mb"].items())
+        + ".",
+    ]
 
 
 def _verdicts(rows: list[dict]) -> list[str]:
@@ -184,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plugin-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--baseline-child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--memory-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--idle", type=float, default=5.0, help=argparse.SUPPRESS)
     parser.add_argument(
         "--readme",
@@ -193,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     if options.plugin_child:
         return plugin_child(options.url, options.plugin_child, options.runs)
+    if options.memory_child:
+        return memory_child(options.url, options.memory_child)
     if options.baseline_child:
         return baseline_child(options.baseline_child, options.idle, options.alone_limit)
     if options.home.resolve() in {
@@ -210,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         server.start()
         for size in sorted(set(options.subjects)):
             rows += measure_size(server, size, options, scratch)
+        rows += measure_memory(server, max(options.subjects), scratch)
     finally:
         if not options.keep_server:
             server.stop()

@@ -11,12 +11,13 @@ import argparse
 import collections
 import gc
 import json
-import resource
 import threading
 import time
 import tracemalloc
 import urllib.parse
 from typing import Callable
+
+from rss import peak_rss_mb, rss_mb
 
 from .downloads import DOWNLOADS
 from .local import LOCAL
@@ -58,22 +59,10 @@ def _kind(method: str, url: str) -> str:
     return "other"
 
 
-def _rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
 def measure(run: Callable[[], dict], use_tracemalloc: bool) -> dict:
     counter = RequestCounter()
     gc.collect()
-    rss_before = _rss_mb()
+    rss_before = rss_mb()
     if use_tracemalloc:
         tracemalloc.start()
     started = time.perf_counter()
@@ -83,8 +72,8 @@ def measure(run: Callable[[], dict], use_tracemalloc: bool) -> dict:
         "seconds": seconds,
         "requests": counter.total,
         "by_kind": dict(counter.kinds),
-        "peak_rss_mb": _peak_rss_mb(),
-        "rss_growth_mb": max(0.0, _peak_rss_mb() - rss_before),
+        "peak_rss_mb": peak_rss_mb(),
+        "rss_growth_mb": max(0.0, peak_rss_mb() - rss_before),
         **extra,
     }
     if use_tracemalloc:

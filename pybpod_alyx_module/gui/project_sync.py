@@ -76,23 +76,35 @@ def walk_apply(
     The caller runs a few steps per turn of the event loop. Meanwhile the project's
     sync lock is held (no command-line sync of the same folder can interleave) and
     Python's full garbage collections wait, until the generator ends, fails or is closed.
+    While a step runs (not between steps), the rows' right-click options it adds are
+    built when first read (``pybpod_internals.row_options_when_read``).
     """
     create = internals.gui_subject_factory(project)
     steps = session.locked_apply(
         project, plan, decisions, batch=batch, create_subject=create, lock_timeout=LOCK_TIMEOUT
     )
     with internals.full_collections_held(), contextlib.closing(steps):
-        for step in steps:
-            if step.kind == "removed":
-                for subject in step.subjects:
-                    close_details = getattr(subject, "close_alyx_details", None)
-                    if close_details is not None:
-                        close_details()
-                    internals.drop_subject_node(project, subject)
-            elif step.kind in ("added", "updated"):
-                for subject in step.subjects:
-                    refresh = getattr(subject, "refresh_alyx_state", None)
-                    if refresh is not None:
-                        refresh()
+        while True:
+            with internals.row_options_when_read(project):
+                step = next(steps, None)
+                if step is None:
+                    break
+                _gui_share(project, step)
             yield step
         internals.subjects_in_name_order(project)  # the new subjects among the others
+
+
+def _gui_share(project: Any, step: ApplyStep) -> None:
+    """What the GUI does after a step: a removed subject's row and window go, the others'
+    Alyx state is shown."""
+    if step.kind == "removed":
+        for subject in step.subjects:
+            close_details = getattr(subject, "close_alyx_details", None)
+            if close_details is not None:
+                close_details()
+            internals.drop_subject_node(project, subject)
+    elif step.kind in ("added", "updated"):
+        for subject in step.subjects:
+            refresh = getattr(subject, "refresh_alyx_state", None)
+            if refresh is not None:
+                refresh()

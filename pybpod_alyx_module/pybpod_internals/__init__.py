@@ -26,7 +26,8 @@ By job:
 - :mod:`.deferred_controls` — :func:`build_deferred_controls`: a GUI subject's pyforms
   controls built when its details are first shown.
 - :mod:`.tree_menus` — a tree row's right-click options built without pyforms' dead copy
-  in the tree's own menu, when its row's menu is first read (used by :func:`project_opening`).
+  in the tree's own menu, when its row's menu is first read (used by :func:`project_opening`
+  and :func:`row_options_when_read`).
 - :mod:`.gui_controls` — the Qt widgets behind pyforms controls: :func:`text_changed`,
   :func:`label_text`, :func:`set_progress`, :func:`wrap_label_full_width`,
   :func:`fit_table`, :func:`set_label_style`,
@@ -70,6 +71,7 @@ from .gui_project import (
     gui_subject_factory,
     project_created,
     project_opening,
+    row_options_when_read,
     running_session,
     setup_plugin_logging,
     subjects_in_name_order,
@@ -106,6 +108,7 @@ __all__ = [
     "release_frozen",
     "remove_subjects",
     "render_document",
+    "row_options_when_read",
     "running_session",
     "select_row",
     "set_label_style",

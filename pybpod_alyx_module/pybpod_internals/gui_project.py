@@ -105,6 +105,19 @@ def project_opening(projects: Any) -> Iterator[None]:
             vars(project).pop("create_subject", None)  # PyBpod's own again
 
 
+@contextmanager
+def row_options_when_read(project: Any) -> Iterator[None]:
+    """Meanwhile, the right-click options of ``project``'s tree rows are built when first read.
+
+    Why: each subject a sync adds gets "Remove" (PyBpod) and "Alyx details" (the plugin),
+    and pyforms builds each option twice (:mod:`.tree_menus`): 40,000 connected ``QAction``
+    objects for a first sync of 10,000, of which the user opens a handful. Internal:
+    ``project.tree`` (the projects' ``ControlTree``), 1.8.2.
+    """
+    with row_options_direct(project.tree):
+        yield
+
+
 def project_created(projects: Any, project: Any) -> None:
     """Called by the projects container's ``create_project``: see :func:`project_opening`."""
     opened = getattr(projects, _OPENING, None)

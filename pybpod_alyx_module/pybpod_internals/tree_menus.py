@@ -32,7 +32,10 @@ from .deferred_controls import Deferred
 @contextmanager
 def row_options_direct(tree: Any) -> Iterator[None]:
     """Meanwhile, ``tree.add_popup_menu_option(..., item=row)`` adds only the row's action, built
-    when first read."""
+    when first read. A hold inside another one (a subject built during an open) shares it."""
+    if "add_popup_menu_option" in vars(tree):
+        yield
+        return
     pyforms_own = tree.add_popup_menu_option  # bound: the class's method
 
     def add_popup_menu_option(label="", function_action=None, key=None, item=None, icon=None, submenu=None):  # fmt: skip

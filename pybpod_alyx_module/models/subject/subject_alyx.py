@@ -28,6 +28,9 @@ class Subject:
 
     #: The ``Alyx details`` menu action, once the subject is known to be an Alyx subject.
     _alyx_details_action: Any = None
+    #: Whether that action is shown (kept here: asking the action would build it, see
+    #: ``pybpod_internals.tree_menus``).
+    _alyx_details_shown = False
     #: The details window, created on first use and rebuilt from ``data`` each time it is shown.
     _alyx_details_window: Any = None
 
@@ -96,8 +99,9 @@ class Subject:
             self._alyx_details_action = self.tree.add_popup_menu_option(
                 DETAILS_MENU_LABEL, self.open_alyx_details, item=self.node
             )
-        elif self._alyx_details_action is not None:
+        elif self._alyx_details_action is not None and self._alyx_details_shown != is_alyx:
             self._alyx_details_action.setVisible(is_alyx)
+        self._alyx_details_shown = is_alyx
         set_name_read_only(self, is_alyx)
         if self._alyx_details_window is not None and self._alyx_details_window.isVisible():
             self._alyx_details_window.refresh_rows()
