@@ -2,13 +2,15 @@
 
 A fresh process boots the real PyBpod 1.8.2 with this plugin, connects, and runs **Get Subjects**
 into a new project (every subject added) under ``tracemalloc``, which slows it: this child's
-times are not the benchmark's. What the Python heap still holds after the sync (and a full
-garbage collection) is split by who allocated it: each block goes to the innermost frame of its
+times are not the benchmark's. Tracing starts just before the sync, so what is traced once it
+is done (and a full garbage collection ran) is what the sync left held. It is split by who
+allocated it: each block goes to the innermost frame of its
 allocation's stack that lies in this plugin, PyBpod (``pybpodgui_plugin`` / ``pybpodgui_api``)
 or pyforms, else to "Python and other libraries" (the standard library's ``json`` decoding a
 page the plugin asked for counts as the plugin's). Native memory (Qt's C++ objects, the
-allocator's pages) is outside ``tracemalloc``: it is the process's RSS growth less the traced
-growth and less ``tracemalloc``'s own bookkeeping.
+allocator's pages) is outside ``tracemalloc``: it is the process's RSS growth, read before the
+snapshot is taken (a snapshot of a million blocks is itself large), less the traced memory and
+less ``tracemalloc``'s own bookkeeping.
 """
 
 from __future__ import annotations
@@ -64,25 +66,23 @@ def memory_child(base_url: str, folder: Path) -> int:
     gc.collect()
     rss_before = rss_mb()
     tracemalloc.start(FRAMES)
-    before = tracemalloc.take_snapshot()
     started = time.perf_counter()
     window._get_subjects.click()
     wait(app, lambda: not window.busy, timeout=3600)
     seconds = time.perf_counter() - started
     gc.collect()
-    after = tracemalloc.take_snapshot()
-    traced_peak = tracemalloc.get_traced_memory()[1]
+    rss_growth = rss_mb() - rss_before
+    traced_now, traced_peak = tracemalloc.get_traced_memory()
     bookkeeping = tracemalloc.get_tracemalloc_memory()
-    tracemalloc.stop()
     held: Counter = Counter()
     plugin_sites: Counter = Counter()
-    for difference in after.compare_to(before, "traceback"):
-        owner, site = _owner(difference.traceback)
-        held[owner] += difference.size_diff
+    for statistic in tracemalloc.take_snapshot().statistics("traceback"):
+        owner, site = _owner(statistic.traceback)
+        held[owner] += statistic.size
         if owner == OWNERS[0][1]:
-            plugin_sites[site] += difference.size_diff
-    rss_growth = rss_mb() - rss_before
-    traced = sum(held.values()) / 2**20
+            plugin_sites[site] += statistic.size
+    tracemalloc.stop()
+    traced = traced_now / 2**20
     emit(
         {
             "phase": MEMORY,

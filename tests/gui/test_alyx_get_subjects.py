@@ -68,6 +68,26 @@ def test_synced_subjects_are_alyx_subjects_with_their_menu_entry(alyx_gui, synce
     assert subject._name.readonly
 
 
+def test_a_synced_rows_menu_actions_are_built_when_the_row_is_first_read(
+    alyx_gui, synced, pybpod_dialogs
+):
+    """A first sync of thousands must not build and connect every row's QActions (pyforms
+    also put a dead copy of each in the tree's one menu): they wait until a row is read."""
+    from pybpod_alyx_module.pybpod_internals.deferred_controls import Deferred
+
+    project = synced.project
+    tree = project.tree
+    subject = project.find_subject("SW_001")
+    pending = list.copy(tree._items[id(subject.node)])
+
+    assert len(pending) == 2 and all(isinstance(action, Deferred) for action in pending)
+    assert len(tree._popup_menu.actions()) < len(project.subjects)  # no dead copies
+    assert alyx_gui.menu_labels(subject.node) == ["Remove", "Alyx details"]
+    pybpod_dialogs.answers.append("yes")  # PyBpod: 'Subject "SW_001" will be deleted. …'
+    alyx_gui.trigger(subject.node, "Remove")  # PyBpod's own action, connected
+    assert project.find_subject("SW_001") is None
+
+
 def test_a_sync_marks_the_project_unsaved(alyx_gui, window, tmp_path):
     window.project.save(str(tmp_path / "proj"))
     assert window.project.is_saved()
