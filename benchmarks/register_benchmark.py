@@ -50,6 +50,7 @@ import requests  # noqa: E402
 from alyxserver import registering, seed_data  # noqa: E402
 from alyxserver.layout import Layout  # noqa: E402
 from readme_block import markdown_table, preamble, write_block  # noqa: E402
+from sync_bench.server import unthrottled  # noqa: E402
 
 from pybpod_alyx_module.alyx import AlyxClient  # noqa: E402
 from pybpod_alyx_module.register import Outbox, RegisterOptions, flush  # noqa: E402
@@ -89,7 +90,7 @@ class Counter:
 def alyxserver(home: Path, command: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, str(REPO / "scripts" / "alyxserver"), command],
-        env=dict(os.environ, ALYX_LOCAL_HOME=str(home)),
+        env=unthrottled(dict(os.environ, ALYX_LOCAL_HOME=str(home))),
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -34,6 +34,21 @@ def log(message: str) -> None:
 # ---------------------------------------------------------------------------------------
 
 
+#: The burst rate a benchmark's server runs with unless ``ALYX_LOCAL_THROTTLE_BURST_RATE``
+#: says otherwise: more than any row sends.
+UNTHROTTLED = "1000000/minute"
+
+
+def unthrottled(environment: dict[str, str]) -> dict[str, str]:
+    """``environment`` for starting a benchmark's server: with :data:`UNTHROTTLED` as its
+    burst rate unless it names one.
+
+    The canonical burst throttle (550 requests/minute per user and gunicorn worker) would make
+    every row measure the throttle, not the server's work; set the variable to measure under it.
+    """
+    return {"ALYX_LOCAL_THROTTLE_BURST_RATE": UNTHROTTLED, **environment}
+
+
 class BenchServer:
     """A benchmark's own alyx-local under ``home``, which must be a ``.alyx-bench*`` folder:
     never the tests' server (``.alyx-test``) nor the demo's (``.alyx-local``)."""
@@ -49,7 +64,7 @@ class BenchServer:
     def _env(self) -> dict:
         environment = {k: v for k, v in os.environ.items() if k != "ALYX_LOCAL_PORT"}
         return dict(
-            environment,
+            unthrottled(environment),
             ALYX_LOCAL_HOME=str(self.home),
             ALYX_LOCAL_WORKERS=str(self.workers),
             # gunicorn reads extra options from here; --workers on its command line wins.
