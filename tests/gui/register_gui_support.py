@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from alyxserver import seed_data
 from filelock import FileLock
 from pybpod_projects import add_setup
+from pytestqt.exceptions import TimeoutError as WaitTimeout
 
 from pybpod_alyx_module.alyx import AlyxClient
 from pybpod_alyx_module.cli.main import main
@@ -280,7 +281,15 @@ class Rig:
             items = self.registrar.view.items
             return not self.registrar.busy and [i.state for i in items] == list(states)
 
-        self.gui.qtbot.waitUntil(settled, timeout=RUN_WAIT_MS)
+        try:
+            self.gui.qtbot.waitUntil(settled, timeout=RUN_WAIT_MS)
+        except WaitTimeout as timeout:  # say what the outbox held, so the failure can be read
+            view = self.registrar.view
+            held = [(i.label, i.state, i.attempts, i.last_error) for i in view.items]
+            raise AssertionError(
+                f"outbox not {list(states)} after {RUN_WAIT_MS} ms: busy={self.registrar.busy}, "
+                f"items={held}, stopped={view.stopped!r}, problems={view.problems}"
+            ) from timeout
 
     def alyx(self) -> AlyxClient:
         return AlyxClient(self.proxy.base_url, username=OWNER, password=OWNER_PASSWORD, retries=0)
